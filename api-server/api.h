@@ -1,0 +1,66 @@
+/*
+ * api-server/api.h - what the HTTP glue hands a route, and what a route
+ * hands back.
+ *
+ * A request owns one arena, freed after the reply; a route allocates
+ * everything it needs from it.  Routes never see civetweb: http_server.c
+ * turns a connection into an api_req and an api_resp into bytes.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stddef.h>
+
+#include "common/arena.h"
+#include "common/cfg.h"
+#include "common/db.h"
+#include "common/err.h"
+#include "proto/bus.h"
+
+/* Process-wide state, read-only after start (the pub socket is
+ * thread-safe). */
+typedef struct api_ctx {
+    const ht_cfg *cfg;
+    char        **graphs;  /* configured graph names */
+    int           n_graphs;
+    ht_pub       *pub;
+} api_ctx;
+
+typedef struct api_param {
+    const char *name;  /* decoded (in request arena) */
+    const char *value; /* decoded; "" for "name" or "name=" */
+} api_param;
+
+typedef struct api_req {
+    ht_arena      *arena;
+    const api_ctx *ctx;
+    ht_db         *db;      /* this thread's connection */
+    const char    *method;
+    const char    *path;    /* decoded, without the query */
+    api_param     *params;  /* query parameters, in order */
+    size_t         n_params;
+    const char    *content_type; /* NULL when absent */
+    const char    *body;    /* NUL-terminated copy (in arena), NULL if none */
+    size_t         body_len;
+} api_req;
+
+typedef struct api_resp {
+    int         status;
+    const char *body;  /* (in arena); NULL = empty body */
+    size_t      len;
+} api_resp;
+
+/* Routes a request; always fills resp. */
+void api_route(api_req *req, api_resp *resp);
+
+/* Query helpers: the first value of name (NULL when absent), and how many
+ * times it occurs. */
+const char *api_param_get(const api_req *req, const char *name);
+size_t      api_param_count(const api_req *req, const char *name);
+
+/* Parses a raw query string into decoded parameters (in arena a).
+ * HT_EINVAL for a malformed %-escape. */
+int api_query_parse(ht_arena *a, const char *query, api_param **out,
+                    size_t *n);
+
+#endif

@@ -1,0 +1,216 @@
+/*
+ * api-server/http_server.c - civetweb glue.
+ *
+ * One begin_request callback takes every request: it reads the body (up to
+ * the input limit), parses the query, runs api_route() with an arena and
+ * this thread's database connection, and writes the reply with an exact
+ * Content-Length so keep-alive works.  Each civetweb worker thread owns one
+ * lazily opened connection, closed when the thread exits.  No document
+ * root: civetweb serves no files.
+ */
+#include "api-server/http_server.h"
+
+#include <civetweb.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api-server/reply_json.h"
+#include "common/log.h"
+#include "common/util.h"
+
+struct api_http {
+    struct mg_context *mg;
+    const api_ctx     *ctx;
+};
+
+typedef struct thread_state {
+    ht_db *db;
+} thread_state;
+
+static void
+send_reply(struct mg_connection *conn, const api_resp *resp)
+{
+    char len[32];
+
+    (void) snprintf(len, sizeof(len), "%zu", resp->body ? resp->len : (size_t) 0);
+    if (mg_response_header_start(conn, resp->status) < 0)
+        return;
+    if (resp->body != NULL)
+        (void) mg_response_header_add(conn, "Content-Type",
+                                      "application/json;charset=utf-8", -1);
+    (void) mg_response_header_add(conn, "Content-Length", len, -1);
+    if (mg_response_header_send(conn) < 0)
+        return;
+    if (resp->body != NULL && resp->len > 0 &&
+        mg_write(conn, resp->body, resp->len) < 0)
+        HT_LOG_DEBUG("http.write_failed", "bytes=%zu", resp->len);
+}
+
+/* Reads the whole body into the arena.  Returns 0, or the HTTP status to
+ * fail with (413 past the limit, 400 on a short read, 500 out of memory). */
+static int
+read_body(struct mg_connection *conn, api_req *req, int64_t limit)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    long long declared = ri->content_length;
+    size_t    cap, len = 0;
+    char     *buf;
+
+    if (declared > limit)
+        return 413;
+    cap = declared >= 0 ? (size_t) declared : 4096;
+    buf = ht_arena_alloc(req->arena, cap + 1);
+    if (buf == NULL)
+        return 500;
+    for (;;) {
+        int n;
+        if (len == cap) {
+            if (declared >= 0)
+                break;
+            if ((int64_t) cap >= limit)
+                return 413;
+            size_t ncap = cap * 2 > (size_t) limit ? (size_t) limit : cap * 2;
+            char  *nbuf = ht_arena_alloc(req->arena, ncap + 1);
+            if (nbuf == NULL)
+                return 500;
+            memcpy(nbuf, buf, len);
+            buf = nbuf;
+            cap = ncap;
+        }
+        n = mg_read(conn, buf + len, cap - len);
+        if (n < 0)
+            return 400;
+        if (n == 0)
+            break;
+        len += (size_t) n;
+    }
+    if (declared >= 0 && len != (size_t) declared)
+        return 400;
+    buf[len] = '\0';
+    req->body = len ? buf : NULL;
+    req->body_len = len;
+    return 0;
+}
+
+static int
+begin_request(struct mg_connection *conn)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    api_http     *h = ri->user_data;
+    thread_state *ts = mg_get_thread_pointer(conn);
+    api_req       req = { 0 };
+    api_resp      resp = { 500, NULL, 0 };
+    int64_t       t0 = ht_now_mono_ms();
+    int           rc;
+
+    req.arena = ht_arena_new(16384, 0);
+    req.ctx = h->ctx;
+    req.method = ri->request_method;
+    req.path = ri->local_uri ? ri->local_uri : "/";
+    req.content_type = mg_get_header(conn, "Content-Type");
+    if (ts->db == NULL)
+        ts->db = ht_db_open(h->ctx->cfg->database_url, "hugetask-api", 0, NULL);
+    req.db = ts->db;
+
+    if (api_query_parse(req.arena, ri->query_string, &req.params, &req.n_params) != HT_OK) {
+        api_reply_fail(&req, &resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "Invalid query string: bad %%-escape");
+    } else if ((rc = read_body(conn, &req, h->ctx->cfg->max_input_bytes)) != 0) {
+        if (rc == 413)
+            api_reply_fail(&req, &resp, 413, HT_EXC_LIMIT,
+                           "The request body is larger than the limit of %" PRId64
+                           " bytes", h->ctx->cfg->max_input_bytes);
+        else if (rc == 400)
+            api_reply_fail(&req, &resp, 400, HT_EXC_ILLEGAL_ARG,
+                           "The request body ended before its Content-Length");
+        else
+            api_reply_fail(&req, &resp, 500, HT_EXC_SERVER, "out of memory");
+    } else {
+        api_route(&req, &resp);
+    }
+    send_reply(conn, &resp);
+    HT_LOG_DEBUG("http.request", "method=%s status=%d ms=%" PRId64, req.method,
+                 resp.status, ht_now_mono_ms() - t0);
+    ht_arena_free(req.arena);
+    return resp.status; /* non-zero: handled */
+}
+
+static void *
+init_thread(const struct mg_context *ctx, int type)
+{
+    (void) ctx;
+    /* Type 1 is a request worker; the others never reach begin_request. */
+    return type == 1 ? ht_xcalloc(1, sizeof(thread_state)) : NULL;
+}
+
+static void
+exit_thread(const struct mg_context *ctx, int type, void *p)
+{
+    thread_state *ts = p;
+
+    (void) ctx;
+    (void) type;
+    if (ts != NULL) {
+        ht_db_close(ts->db);
+        free(ts);
+    }
+}
+
+static int
+log_message(const struct mg_connection *conn, const char *msg)
+{
+    char q[256];
+
+    (void) conn;
+    HT_LOG_WARN("http.civetweb", "msg=%s", ht_logq(q, sizeof(q), msg));
+    return 1;
+}
+
+api_http *
+api_http_start(const api_ctx *ctx, ht_err *err)
+{
+    api_http           *h = ht_xcalloc(1, sizeof(*h));
+    struct mg_callbacks cb;
+    char                threads[16];
+    const char         *options[] = {
+        "listening_ports", ctx->cfg->listen,
+        "num_threads", threads,
+        "enable_keep_alive", "yes",
+        "request_timeout_ms", "30000",
+        "keep_alive_timeout_ms", "30000",
+        "listen_backlog", "1024",
+        NULL
+    };
+
+    (void) snprintf(threads, sizeof(threads), "%d", ctx->cfg->threads);
+    memset(&cb, 0, sizeof(cb));
+    cb.begin_request = begin_request;
+    cb.init_thread = init_thread;
+    cb.exit_thread = exit_thread;
+    cb.log_message = log_message;
+    h->ctx = ctx;
+    /* Returns the features it set up, which is 0 when none are asked for
+     * (this build says 0 for IPv6 too), so only mg_start can tell failure. */
+    (void) mg_init_library(0);
+    h->mg = mg_start(&cb, h, options);
+    if (h->mg == NULL) {
+        (void) mg_exit_library();
+        free(h);
+        ht_err_set(err, HT_EIO, 0, NULL, "could not listen on \"%s\"",
+                   ctx->cfg->listen);
+        return NULL;
+    }
+    return h;
+}
+
+void
+api_http_stop(api_http *h)
+{
+    if (h == NULL)
+        return;
+    mg_stop(h->mg);
+    (void) mg_exit_library();
+    free(h);
+}

@@ -1,0 +1,165 @@
+/*
+ * api-server/routes_jobs.c - POST .../jobs/gremlin.
+ *
+ * Validates the body completely before anything is written, builds the
+ * task_input text HugeGraph stores ({"gremlin", "bindings", "language",
+ * "aliases": {"<graph>": "graph"}}), inserts the queued row (autocommit:
+ * the 201 is only sent once it is committed) and publishes a job hint.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api-server/reply_json.h"
+#include "api-server/routes.h"
+#include "common/log.h"
+#include "common/store_task.h"
+#include "common/task.h"
+
+#define GREMLIN_TYPE     "gremlin"
+#define GREMLIN_CALLABLE "org.apache.hugegraph.job.GremlinJob"
+#define GREMLIN_LANGUAGE "gremlin-groovy"
+#define TASK_NAME_MAX    256
+
+static int
+is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    if (ct == NULL || strncasecmp(ct, "application/json", n) != 0)
+        return 0;
+    return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
+}
+
+/* Checks the parsed body; replies and returns -1 when it is unacceptable. */
+static int
+check_body(api_req *req, api_resp *resp, json_t *body, const char **script,
+           json_t **bindings)
+{
+    json_t *g = json_object_get(body, "gremlin");
+    json_t *lang = json_object_get(body, "language");
+    json_t *aliases = json_object_get(body, "aliases");
+    json_t *b = json_object_get(body, "bindings");
+
+    if (!json_is_string(g) || json_string_length(g) == 0) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       g == NULL || json_is_null(g)
+                           ? "The gremlin parameter can't be null"
+                           : "The gremlin parameter must be a non-empty string");
+        return -1;
+    }
+    if (strlen(json_string_value(g)) != json_string_length(g)) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "The gremlin parameter can't contain a NUL character");
+        return -1;
+    }
+    if (lang != NULL && !json_is_null(lang) &&
+        (!json_is_string(lang) || strcmp(json_string_value(lang), GREMLIN_LANGUAGE) != 0)) {
+        char shown[128];
+        (void) snprintf(shown, sizeof(shown), "%s",
+                        json_is_string(lang) ? json_string_value(lang) : "(not a string)");
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "Not support language '%s'", shown);
+        return -1;
+    }
+    if (aliases != NULL && !json_is_null(aliases) &&
+        !(json_is_object(aliases) && json_object_size(aliases) == 0)) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "There is no need to pass gremlin aliases");
+        return -1;
+    }
+    if (b != NULL && !json_is_null(b) && !json_is_object(b)) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "The bindings must be a JSON object");
+        return -1;
+    }
+    *script = json_string_value(g);
+    *bindings = (b == NULL || json_is_null(b)) ? NULL : b;
+    return 0;
+}
+
+/* The task_input text (in arena), or NULL on out-of-memory. */
+static const char *
+task_input(api_req *req, const char *graph, const char *script, json_t *bindings)
+{
+    json_t *in = json_pack("{s:s, s:O?, s:s, s:{s:s}}", "gremlin", script,
+                           "bindings", bindings, "language", GREMLIN_LANGUAGE,
+                           "aliases", graph, "graph");
+    char   *text;
+    char   *copy;
+
+    if (in == NULL)
+        return NULL;
+    if (bindings == NULL && json_object_set_new(in, "bindings", json_object()) != 0) {
+        json_decref(in);
+        return NULL;
+    }
+    text = json_dumps(in, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(in);
+    if (text == NULL)
+        return NULL;
+    copy = ht_arena_strdup(req->arena, text);
+    free(text);
+    return copy;
+}
+
+void
+api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s)
+{
+    json_error_t jerr;
+    json_t      *body;
+    json_t      *bindings = NULL;
+    const char  *script = NULL;
+    ht_task_new  t;
+    int64_t      id;
+    ht_err       err;
+
+    if (req->body == NULL || req->body_len == 0) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "The request body can't be empty");
+        return;
+    }
+    if (!is_json_type(req->content_type)) {
+        api_reply_fail(req, resp, 415, HT_EXC_NOT_SUPPORTED,
+                       "HTTP 415 Unsupported Media Type: expected application/json");
+        return;
+    }
+    body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (body == NULL) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "Invalid request body: %s at line %d, column %d",
+                       jerr.text, jerr.line, jerr.column);
+        return;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "Invalid request body: expected a JSON object");
+        return;
+    }
+    if (check_body(req, resp, body, &script, &bindings) != 0) {
+        json_decref(body);
+        return;
+    }
+    t.graph = s->graph;
+    t.type = GREMLIN_TYPE;
+    t.callable = GREMLIN_CALLABLE;
+    t.max_retries = req->ctx->cfg->max_retries;
+    t.name = ht_arena_strndup(req->arena, script,
+                              ht_task_name_len(script, TASK_NAME_MAX));
+    t.input = task_input(req, s->graph, script, bindings);
+    json_decref(body);
+    if (t.name == NULL || t.input == NULL) {
+        api_reply_json(req, resp, 500, NULL);
+        return;
+    }
+    if (ht_store_task_insert(req->db, &t, &id, &err) != HT_OK) {
+        api_reply_error(req, resp, &err);
+        return;
+    }
+    /* Committed: now the hint, then the 201. */
+    api_publish(req, HT_MSG_JOB, s->graph, id);
+    HT_LOG_DEBUG("task.created", "graph=%s task=%lld", s->graph, (long long) id);
+    api_reply_json(req, resp, 201, json_pack("{s:I}", "task_id", (json_int_t) id));
+}

@@ -1,0 +1,272 @@
+/*
+ * common/db.c - libpq connection handling (see db.h).
+ *
+ * SQLSTATE classes: 08xxx and 57P01..57P03 (admin shutdown, crash, cannot
+ * connect now) mean the server went away: reset and maybe retry; 23505 is a
+ * unique violation (HT_ECONFLICT); 40001/40P01 are retried once; the rest is
+ * HT_EDB with the SQLSTATE and server text in err->detail (log only).
+ */
+#include "common/db.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+struct ht_db {
+    PGconn  *conn;
+    char    *url;
+    char    *app;
+    uint64_t prepared[2]; /* bit per ht_stmt id on this connection */
+};
+
+static void
+notice_quiet(void *arg, const char *msg)
+{
+    (void) arg;
+    HT_LOG_DEBUG("db.notice", "msg=\"%.*s\"", (int) strcspn(msg, "\n"), msg);
+}
+
+static int
+connect_now(ht_db *db, ht_err *err)
+{
+    const char *keys[] = { "dbname", "application_name", "connect_timeout", NULL };
+    const char *vals[] = { db->url, db->app, "5", NULL };
+
+    if (db->conn != NULL) {
+        PQfinish(db->conn);
+        db->conn = NULL;
+    }
+    db->prepared[0] = db->prepared[1] = 0;
+    db->conn = PQconnectdbParams(keys, vals, 1);
+    if (db->conn == NULL)
+        return ht_err_set(err, HT_EUNAVAIL, 503, HT_EXC_BACKEND,
+                          "could not connect to the database: out of memory");
+    if (PQstatus(db->conn) != CONNECTION_OK) {
+        char msg[256];
+        (void) snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
+        msg[strcspn(msg, "\n")] = '\0';
+        PQfinish(db->conn);
+        db->conn = NULL;
+        ht_err_set(err, HT_EUNAVAIL, 503, HT_EXC_BACKEND,
+                   "the database is unavailable, try again later");
+        return ht_err_detail(err, "connect: %s", msg);
+    }
+    (void) PQsetNoticeProcessor(db->conn, notice_quiet, NULL);
+    return HT_OK;
+}
+
+ht_db *
+ht_db_open(const char *url, const char *app_name, int now, ht_err *err)
+{
+    ht_db *db = ht_xcalloc(1, sizeof(*db));
+
+    db->url = ht_xstrdup(url);
+    db->app = ht_xstrdup(app_name);
+    if (now && connect_now(db, err) != HT_OK) {
+        ht_db_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void
+ht_db_close(ht_db *db)
+{
+    if (db == NULL)
+        return;
+    if (db->conn != NULL)
+        PQfinish(db->conn);
+    free(db->url);
+    free(db->app);
+    free(db);
+}
+
+int
+ht_db_ensure(ht_db *db, ht_err *err)
+{
+    if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
+        return HT_OK;
+    return connect_now(db, err);
+}
+
+PGconn *
+ht_db_conn(ht_db *db)
+{
+    return db->conn;
+}
+
+int
+ht_db_in_tx(ht_db *db)
+{
+    if (db->conn == NULL)
+        return 0;
+    PGTransactionStatusType s = PQtransactionStatus(db->conn);
+    return s == PQTRANS_INTRANS || s == PQTRANS_INERROR;
+}
+
+int
+ht_db_tx_failed(ht_db *db)
+{
+    return db->conn != NULL && PQtransactionStatus(db->conn) == PQTRANS_INERROR;
+}
+
+long
+ht_db_changed(PGresult *res)
+{
+    const char *s = PQcmdTuples(res);
+
+    return (s != NULL && *s) ? strtol(s, NULL, 10) : 0;
+}
+
+/* Is this failure the connection going away (as opposed to the statement)? */
+static int
+is_conn_failure(ht_db *db, const char *sqlstate)
+{
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        return 1;
+    if (sqlstate == NULL)
+        return 0;
+    return strncmp(sqlstate, "08", 2) == 0 || strcmp(sqlstate, "57P01") == 0 ||
+           strcmp(sqlstate, "57P02") == 0 || strcmp(sqlstate, "57P03") == 0;
+}
+
+/* Maps a failed result to an ht_err; returns the code. */
+static int
+map_failure(ht_db *db, PGresult *res, const char *what, ht_err *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *text = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    int         code;
+
+    if (text == NULL)
+        text = PQerrorMessage(db->conn);
+    if (is_conn_failure(db, state)) {
+        code = ht_err_set(err, HT_EUNAVAIL, 503, HT_EXC_BACKEND,
+                          "the database is unavailable, try again later");
+    } else if (state != NULL && strcmp(state, "23505") == 0) {
+        code = ht_err_set(err, HT_ECONFLICT, 409, HT_EXC_ILLEGAL_ARG,
+                          "the row already exists");
+    } else {
+        code = ht_err_set(err, HT_EDB, 500, HT_EXC_BACKEND,
+                          "the database failed the request");
+    }
+    ht_err_detail(err, "%s: sqlstate=%s %.*s", what, state ? state : "none",
+                  (int) strcspn(text, "\n"), text);
+    return code;
+}
+
+static int
+retryable_state(PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    return state != NULL &&
+           (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+}
+
+/* One attempt; *again is set when a serialization failure or deadlock
+ * makes a second attempt worthwhile. */
+static int
+exec_once(ht_db *db, const ht_stmt *st, const char *const *params,
+          PGresult **out, int *again, ht_err *err)
+{
+    uint64_t bit = (uint64_t) 1 << (st->id & 63);
+    int      word = st->id >> 6;
+    PGresult *res;
+
+    HT_ASSERT(st->id >= 0 && st->id < 128);
+    if (!(db->prepared[word] & bit)) {
+        res = PQprepare(db->conn, st->name, st->sql, st->nparams, NULL);
+        if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+            int rc = map_failure(db, res, st->name, err);
+            PQclear(res);
+            return rc;
+        }
+        PQclear(res);
+        db->prepared[word] |= bit;
+    }
+    res = PQexecPrepared(db->conn, st->name, st->nparams, params, NULL, NULL, 0);
+    if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+                        PQresultStatus(res) != PGRES_TUPLES_OK)) {
+        int rc = map_failure(db, res, st->name, err);
+        *again = rc == HT_EDB && res != NULL && retryable_state(res);
+        PQclear(res);
+        return rc;
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        PQclear(res);
+    return HT_OK;
+}
+
+int
+ht_db_exec(ht_db *db, const ht_stmt *st, const char *const *params,
+           PGresult **out, ht_err *err)
+{
+    int in_tx;
+    int again = 0;
+    int rc;
+
+    rc = ht_db_ensure(db, err);
+    if (rc != HT_OK)
+        return rc;
+    in_tx = ht_db_in_tx(db);
+    rc = exec_once(db, st, params, out, &again, err);
+    /* Inside a transaction the whole transaction is lost: no retry here. */
+    if (in_tx)
+        return rc;
+    if (again)
+        rc = exec_once(db, st, params, out, &again, err);
+    else if (rc == HT_EUNAVAIL && st->idempotent) {
+        HT_LOG_WARN("db.reconnect", "stmt=%s", st->name);
+        if (connect_now(db, err) == HT_OK)
+            rc = exec_once(db, st, params, out, &again, err);
+    }
+    return rc;
+}
+
+int
+ht_db_query(ht_db *db, const char *sql, int nparams, const char *const *params,
+            PGresult **out, ht_err *err)
+{
+    PGresult *res;
+    int       rc;
+
+    rc = ht_db_ensure(db, err);
+    if (rc != HT_OK)
+        return rc;
+    res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+                        PQresultStatus(res) != PGRES_TUPLES_OK)) {
+        rc = map_failure(db, res, "query", err);
+        PQclear(res);
+        return rc;
+    }
+    if (out != NULL)
+        *out = res;
+    else
+        PQclear(res);
+    return HT_OK;
+}
+
+int
+ht_db_simple(ht_db *db, const char *sql, ht_err *err)
+{
+    PGresult *res;
+    int       rc = HT_OK;
+
+    rc = ht_db_ensure(db, err);
+    if (rc != HT_OK)
+        return rc;
+    res = PQexec(db->conn, sql);
+    if (res == NULL || (PQresultStatus(res) != PGRES_COMMAND_OK &&
+                        PQresultStatus(res) != PGRES_TUPLES_OK))
+        rc = map_failure(db, res, "simple", err);
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,574 @@
+/*
+ * common/store_task.c - the SQL of the tasks table (see store_task.h).
+ *
+ * Statements are named constants with their parameters listed, prepared
+ * once per connection by db.c.  Values always travel as parameters.
+ * Times leave the database as epoch milliseconds.
+ */
+#include "common/store_task.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MS(col) "(extract(epoch FROM " col ") * 1000)::bigint"
+
+/* Columns of a list entry, then the extra columns of a detail view. */
+#define LIST_COLS                                                       \
+    "graph, id, type, name, status, description, progress, retries, "   \
+    "priority, server, " MS("created_at") ", " MS("updated_at")
+#define DETAIL_COLS LIST_COLS ", callable, input, result"
+
+/* Not-started statuses a cancel moves straight to cancelled. */
+#define NOT_STARTED "('new', 'scheduling', 'scheduled', 'queued', 'restoring', 'hanging')"
+#define COMPLETED   "('success', 'cancelled', 'failed')"
+
+/* $1 graph */
+static const ht_stmt SQL_GRAPH_ENSURE = {
+    1, "ht_graph_ensure", "SELECT ht_ensure_graph($1)", 1, 1
+};
+
+/* $1 graph, $2 type, $3 name, $4 callable, $5 input, $6 max_retries */
+static const ht_stmt SQL_TASK_INSERT = {
+    2, "ht_task_insert",
+    "INSERT INTO tasks (graph, id, type, name, callable, status, input,"
+    " max_retries) "
+    "VALUES ($1, nextval(ht_task_seq($1)), $2, $3, $4, 'queued', $5, $6) "
+    "RETURNING id",
+    6, 0
+};
+
+/* $1 graph, $2 id */
+static const ht_stmt SQL_TASK_GET = {
+    3, "ht_task_get",
+    "SELECT " DETAIL_COLS " FROM tasks WHERE graph = $1 AND id = $2", 2, 1
+};
+
+/* $1 graph, $2 after id, $3 limit (NULL = all) */
+static const ht_stmt SQL_TASK_LIST = {
+    4, "ht_task_list",
+    "SELECT " LIST_COLS " FROM tasks WHERE graph = $1 AND id > $2 "
+    "ORDER BY id LIMIT $3",
+    3, 1
+};
+
+/* $1 graph, $2 status, $3 after id, $4 limit (NULL = all) */
+static const ht_stmt SQL_TASK_LIST_STATUS = {
+    5, "ht_task_list_status",
+    "SELECT " LIST_COLS " FROM tasks WHERE graph = $1 AND status = $2 "
+    "AND id > $3 ORDER BY id LIMIT $4",
+    4, 1
+};
+
+/* $1 graph, $2 ids as a bigint[] literal */
+static const ht_stmt SQL_TASK_LIST_IDS = {
+    6, "ht_task_list_ids",
+    "SELECT " LIST_COLS " FROM tasks WHERE graph = $1 AND id = ANY($2::bigint[]) "
+    "ORDER BY id",
+    2, 1
+};
+
+/* $1 graph, $2 id.  One CAS: not started -> cancelled, running -> cancelling. */
+static const ht_stmt SQL_TASK_CANCEL = {
+    7, "ht_task_cancel",
+    "UPDATE tasks SET status = CASE WHEN status = 'running' THEN 'cancelling'"
+    " ELSE 'cancelled' END, cancel_requested = true, updated_at = now() "
+    "WHERE graph = $1 AND id = $2 AND (status = 'running' OR status IN "
+    NOT_STARTED ") RETURNING status",
+    2, 1
+};
+
+/* $1 graph, $2 id */
+static const ht_stmt SQL_TASK_STATUS = {
+    8, "ht_task_status",
+    "SELECT status FROM tasks WHERE graph = $1 AND id = $2", 2, 1
+};
+
+/* $1 graph, $2 id */
+static const ht_stmt SQL_TASK_DELETE = {
+    9, "ht_task_delete",
+    "DELETE FROM tasks WHERE graph = $1 AND id = $2 AND status IN " COMPLETED,
+    2, 1
+};
+
+/* $1 graph, $2 id */
+static const ht_stmt SQL_TASK_DELETE_FORCE = {
+    10, "ht_task_delete_force",
+    "DELETE FROM tasks WHERE graph = $1 AND id = $2", 2, 1
+};
+
+/* $1 graphs (text[] literal), $2 server, $3 lease ms.  The inner SELECT
+ * locks one queued row no one else has locked; the outer WHERE re-checks
+ * the status, so the claim is a CAS even against a concurrent cancel. */
+static const ht_stmt SQL_TASK_CLAIM = {
+    20, "ht_task_claim",
+    "UPDATE tasks t SET status = 'running', server = $2, attempt = t.attempt + 1,"
+    " lease_until = now() + $3::int * interval '1 millisecond', updated_at = now() "
+    "FROM (SELECT graph, id FROM tasks WHERE status = 'queued'"
+    " AND graph = ANY($1::text[]) ORDER BY created_at, graph, id LIMIT 1"
+    " FOR UPDATE SKIP LOCKED) c "
+    "WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
+    "RETURNING t.graph, t.id, t.type, t.input, t.attempt, t.retries",
+    3, 0
+};
+
+/* $1 graph, $2 id, $3 attempt, $4 lease ms, $5 progress */
+static const ht_stmt SQL_TASK_HEARTBEAT = {
+    21, "ht_task_heartbeat",
+    "UPDATE tasks SET lease_until = now() + $4::int * interval '1 millisecond',"
+    " updated_at = CASE WHEN progress = $5 THEN updated_at ELSE now() END,"
+    " progress = $5 "
+    "WHERE graph = $1 AND id = $2 AND attempt = $3"
+    " AND status IN ('running', 'cancelling') RETURNING status",
+    5, 1
+};
+
+/* $1 graph, $2 id, $3 attempt, $4 status, $5 result, $6 progress */
+static const ht_stmt SQL_TASK_FINISH = {
+    22, "ht_task_finish",
+    "UPDATE tasks SET"
+    " status = CASE WHEN status = 'cancelling' THEN 'cancelled' ELSE $4 END,"
+    " result = CASE WHEN status = 'cancelling' OR $4 = 'cancelled' THEN NULL"
+    " ELSE $5 END,"
+    " progress = $6, lease_until = NULL, updated_at = now() "
+    "WHERE graph = $1 AND id = $2 AND attempt = $3"
+    " AND status IN ('running', 'cancelling') RETURNING status",
+    6, 1
+};
+
+/* $1 graph, $2 id, $3 attempt */
+static const ht_stmt SQL_TASK_RELEASE = {
+    23, "ht_task_release",
+    "UPDATE tasks SET"
+    " status = CASE WHEN status = 'cancelling' THEN 'cancelled' ELSE 'queued' END,"
+    " server = NULL, lease_until = NULL, updated_at = now() "
+    "WHERE graph = $1 AND id = $2 AND attempt = $3"
+    " AND status IN ('running', 'cancelling')",
+    3, 1
+};
+
+/* No parameters.  At most 1000 expired leases per call, skipping rows
+ * another rescuer holds. */
+static const ht_stmt SQL_TASK_RESCUE = {
+    24, "ht_task_rescue",
+    "UPDATE tasks t SET"
+    " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled'"
+    " WHEN t.retries >= t.max_retries THEN 'failed' ELSE 'queued' END,"
+    " retries = CASE WHEN t.status = 'running' THEN t.retries + 1"
+    " ELSE t.retries END,"
+    " result = CASE WHEN t.status = 'running' AND t.retries >= t.max_retries"
+    " THEN 'WorkerLost: the worker running attempt ' || t.attempt ||"
+    " ' stopped renewing its lease; retried ' || t.retries || ' times'"
+    " ELSE t.result END,"
+    " server = NULL, lease_until = NULL, updated_at = now() "
+    "FROM (SELECT graph, id FROM tasks WHERE status IN ('running', 'cancelling')"
+    " AND lease_until < now() LIMIT 1000 FOR UPDATE SKIP LOCKED) x "
+    "WHERE t.graph = x.graph AND t.id = x.id"
+    " AND t.status IN ('running', 'cancelling') AND t.lease_until < now()",
+    0, 1
+};
+
+static char *
+dup_or_null(ht_arena *a, PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return ht_arena_strdup(a, PQgetvalue(res, row, col));
+}
+
+static int64_t
+get_i64(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Fills t from LIST_COLS (and DETAIL_COLS when detail). */
+static int
+read_task(ht_arena *a, PGresult *res, int row, int detail, ht_task *t)
+{
+    memset(t, 0, sizeof(*t));
+    t->graph = dup_or_null(a, res, row, 0);
+    t->id = get_i64(res, row, 1);
+    t->type = dup_or_null(a, res, row, 2);
+    t->name = dup_or_null(a, res, row, 3);
+    t->status = dup_or_null(a, res, row, 4);
+    t->description = dup_or_null(a, res, row, 5);
+    t->progress = get_i64(res, row, 6);
+    t->retries = (int) get_i64(res, row, 7);
+    t->priority = (int) get_i64(res, row, 8);
+    t->server = dup_or_null(a, res, row, 9);
+    t->create_ms = get_i64(res, row, 10);
+    t->update_ms = get_i64(res, row, 11);
+    if (detail) {
+        t->callable = dup_or_null(a, res, row, 12);
+        t->input = dup_or_null(a, res, row, 13);
+        t->result = dup_or_null(a, res, row, 14);
+    }
+    if (t->graph == NULL || t->status == NULL)
+        return HT_ENOMEM;
+    return HT_OK;
+}
+
+int
+ht_store_graph_ensure(ht_db *db, const char *graph, ht_err *err)
+{
+    const char *p[1] = { graph };
+
+    return ht_db_exec(db, &SQL_GRAPH_ENSURE, p, NULL, err);
+}
+
+int
+ht_store_task_insert(ht_db *db, const ht_task_new *t, int64_t *id, ht_err *err)
+{
+    char        retries[16];
+    const char *p[6];
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(retries, sizeof(retries), "%d", t->max_retries);
+    p[0] = t->graph;
+    p[1] = t->type;
+    p[2] = t->name;
+    p[3] = t->callable;
+    p[4] = t->input;
+    p[5] = retries;
+    rc = ht_db_exec(db, &SQL_TASK_INSERT, p, &res, err);
+    if (rc == HT_OK)
+        *id = get_i64(res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
+static int
+not_found(ht_err *err, int64_t id)
+{
+    return ht_err_set(err, HT_ENOTFOUND, 404, HT_EXC_NOT_FOUND,
+                      "Can't find task with id '%" PRId64 "'", id);
+}
+
+int
+ht_store_task_get(ht_db *db, ht_arena *a, const char *graph, int64_t id,
+                  ht_task *out, ht_err *err)
+{
+    char        ids[24];
+    const char *p[2] = { graph, ids };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    rc = ht_db_exec(db, &SQL_TASK_GET, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (PQntuples(res) == 0) {
+        rc = not_found(err, id);
+        goto cleanup;
+    }
+    rc = read_task(a, res, 0, 1, out);
+    if (rc != HT_OK)
+        rc = ht_err_set(err, rc, 500, HT_EXC_SERVER, "out of memory");
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+/* "{1,2,3}" for a bigint[] parameter (in arena a). */
+static char *
+id_array_literal(ht_arena *a, const int64_t *ids, size_t n)
+{
+    char  *s = ht_arena_alloc(a, n * 21 + 3);
+    size_t o = 0;
+
+    if (s == NULL)
+        return NULL;
+    s[o++] = '{';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t) sprintf(s + o, "%s%" PRId64, i ? "," : "", ids[i]);
+    s[o++] = '}';
+    s[o] = '\0';
+    return s;
+}
+
+int
+ht_store_task_list(ht_db *db, ht_arena *a, const char *graph,
+                   const ht_task_filter *f, ht_task **out, size_t *n,
+                   ht_err *err)
+{
+    char        after[24], limit[24];
+    const char *p[4];
+    const ht_stmt *st;
+    PGresult   *res = NULL;
+    ht_task    *tasks;
+    int         rc, rows;
+
+    (void) snprintf(after, sizeof(after), "%" PRId64, f->after_id);
+    (void) snprintf(limit, sizeof(limit), "%" PRId64, f->limit);
+    p[0] = graph;
+    if (f->ids != NULL) {
+        st = &SQL_TASK_LIST_IDS;
+        p[1] = id_array_literal(a, f->ids, f->n_ids);
+        if (p[1] == NULL)
+            return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+    } else if (f->status != NULL) {
+        st = &SQL_TASK_LIST_STATUS;
+        p[1] = f->status;
+        p[2] = after;
+        p[3] = f->limit < 0 ? NULL : limit;
+    } else {
+        st = &SQL_TASK_LIST;
+        p[1] = after;
+        p[2] = f->limit < 0 ? NULL : limit;
+    }
+    rc = ht_db_exec(db, st, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    rows = PQntuples(res);
+    tasks = ht_arena_alloc(a, sizeof(*tasks) * (size_t) (rows ? rows : 1));
+    if (tasks == NULL) {
+        rc = ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+        goto cleanup;
+    }
+    for (int i = 0; i < rows; i++) {
+        rc = read_task(a, res, i, 0, &tasks[i]);
+        if (rc != HT_OK) {
+            rc = ht_err_set(err, rc, 500, HT_EXC_SERVER, "out of memory");
+            goto cleanup;
+        }
+    }
+    *out = tasks;
+    *n = (size_t) rows;
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+/* The current status of a task, for the message after a lost CAS. */
+static int
+current_status(ht_db *db, const char *graph, int64_t id, char *buf,
+               size_t size, ht_err *err)
+{
+    char        ids[24];
+    const char *p[2] = { graph, ids };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    rc = ht_db_exec(db, &SQL_TASK_STATUS, p, &res, err);
+    if (rc == HT_OK) {
+        if (PQntuples(res) == 0)
+            rc = not_found(err, id);
+        else
+            (void) snprintf(buf, size, "%s", PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_cancel(ht_db *db, const char *graph, int64_t id,
+                     ht_task_status *now, ht_err *err)
+{
+    char        ids[24], status[32];
+    const char *p[2] = { graph, ids };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    rc = ht_db_exec(db, &SQL_TASK_CANCEL, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (PQntuples(res) == 1) {
+        if (ht_task_status_parse(PQgetvalue(res, 0, 0), now) != 0)
+            rc = ht_err_set(err, HT_EINTERNAL, 500, HT_EXC_SERVER,
+                            "unexpected task status");
+        goto cleanup;
+    }
+    rc = current_status(db, graph, id, status, sizeof(status), err);
+    if (rc == HT_OK)
+        rc = ht_err_set(err, HT_ECONFLICT, 400, HT_EXC_BAD_REQUEST,
+                        "Can't cancel task '%" PRId64
+                        "' which is completed or cancelling", id);
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_delete(ht_db *db, const char *graph, int64_t id, int force,
+                     ht_err *err)
+{
+    char        ids[24], status[32];
+    const char *p[2] = { graph, ids };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    rc = ht_db_exec(db, force ? &SQL_TASK_DELETE_FORCE : &SQL_TASK_DELETE, p,
+                    &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (ht_db_changed(res) == 1)
+        goto cleanup;
+    rc = current_status(db, graph, id, status, sizeof(status), err);
+    if (rc == HT_OK && force)
+        rc = not_found(err, id); /* deleted by someone else meanwhile */
+    else if (rc == HT_OK)
+        rc = ht_err_set(err, HT_ECONFLICT, 400, HT_EXC_BAD_REQUEST,
+                        "Can't delete incomplete task '%" PRId64
+                        "' in status %s, Please try to cancel the task first",
+                        id, status);
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+/* "{a,b}" for a text[] parameter; graph names are [A-Za-z0-9_] so no
+ * quoting is needed (in arena a). */
+static char *
+text_array_literal(ht_arena *a, const char *const *items, int n)
+{
+    size_t len = 3;
+    char  *s, *o;
+
+    for (int i = 0; i < n; i++)
+        len += strlen(items[i]) + 1;
+    s = ht_arena_alloc(a, len);
+    if (s == NULL)
+        return NULL;
+    o = s;
+    *o++ = '{';
+    for (int i = 0; i < n; i++) {
+        size_t k = strlen(items[i]);
+        if (i)
+            *o++ = ',';
+        memcpy(o, items[i], k);
+        o += k;
+    }
+    *o++ = '}';
+    *o = '\0';
+    return s;
+}
+
+int
+ht_store_task_claim(ht_db *db, ht_arena *a, const char *const *graphs,
+                    int n_graphs, const char *server, int lease_ms,
+                    ht_claim *out, ht_err *err)
+{
+    char        lease[16];
+    const char *p[3];
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(lease, sizeof(lease), "%d", lease_ms);
+    p[0] = text_array_literal(a, graphs, n_graphs);
+    p[1] = server;
+    p[2] = lease;
+    if (p[0] == NULL)
+        return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+    rc = ht_db_exec(db, &SQL_TASK_CLAIM, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (PQntuples(res) == 0) {
+        rc = HT_ENOTFOUND;
+        goto cleanup;
+    }
+    out->graph = dup_or_null(a, res, 0, 0);
+    out->id = get_i64(res, 0, 1);
+    out->type = dup_or_null(a, res, 0, 2);
+    out->input = dup_or_null(a, res, 0, 3);
+    out->attempt = (int) get_i64(res, 0, 4);
+    out->retries = (int) get_i64(res, 0, 5);
+    if (out->graph == NULL || out->type == NULL)
+        rc = ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_heartbeat(ht_db *db, const char *graph, int64_t id, int attempt,
+                        int lease_ms, int64_t progress, ht_task_status *status,
+                        ht_err *err)
+{
+    char        ids[24], att[16], lease[16], prog[24];
+    const char *p[5] = { graph, ids, att, lease, prog };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    (void) snprintf(att, sizeof(att), "%d", attempt);
+    (void) snprintf(lease, sizeof(lease), "%d", lease_ms);
+    (void) snprintf(prog, sizeof(prog), "%" PRId64, progress);
+    rc = ht_db_exec(db, &SQL_TASK_HEARTBEAT, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (PQntuples(res) == 0)
+        rc = ht_err_set(err, HT_ECONFLICT, 0, NULL, "task is no longer ours");
+    else if (ht_task_status_parse(PQgetvalue(res, 0, 0), status) != 0)
+        rc = ht_err_set(err, HT_EINTERNAL, 0, NULL, "unexpected task status");
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_finish(ht_db *db, const char *graph, int64_t id, int attempt,
+                     ht_task_status status, const char *result,
+                     int64_t progress, ht_task_status *final, ht_err *err)
+{
+    char        ids[24], att[16], prog[24];
+    const char *p[6];
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    (void) snprintf(att, sizeof(att), "%d", attempt);
+    (void) snprintf(prog, sizeof(prog), "%" PRId64, progress);
+    p[0] = graph;
+    p[1] = ids;
+    p[2] = att;
+    p[3] = ht_task_status_name(status);
+    p[4] = result;
+    p[5] = prog;
+    rc = ht_db_exec(db, &SQL_TASK_FINISH, p, &res, err);
+    if (rc != HT_OK)
+        goto cleanup;
+    if (PQntuples(res) == 0)
+        rc = ht_err_set(err, HT_ECONFLICT, 0, NULL, "task is no longer ours");
+    else if (ht_task_status_parse(PQgetvalue(res, 0, 0), final) != 0)
+        rc = ht_err_set(err, HT_EINTERNAL, 0, NULL, "unexpected task status");
+cleanup:
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_release(ht_db *db, const char *graph, int64_t id, int attempt,
+                      ht_err *err)
+{
+    char        ids[24], att[16];
+    const char *p[3] = { graph, ids, att };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(ids, sizeof(ids), "%" PRId64, id);
+    (void) snprintf(att, sizeof(att), "%d", attempt);
+    rc = ht_db_exec(db, &SQL_TASK_RELEASE, p, &res, err);
+    if (rc == HT_OK && ht_db_changed(res) == 0)
+        rc = ht_err_set(err, HT_ECONFLICT, 0, NULL, "task is no longer ours");
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_rescue(ht_db *db, int *n, ht_err *err)
+{
+    PGresult *res = NULL;
+    int       rc;
+
+    rc = ht_db_exec(db, &SQL_TASK_RESCUE, NULL, &res, err);
+    if (rc == HT_OK)
+        *n = (int) ht_db_changed(res);
+    PQclear(res);
+    return rc;
+}

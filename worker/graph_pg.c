@@ -1,0 +1,316 @@
+/*
+ * worker/graph_pg.c - the interpreter's graph, stored in PostgreSQL.
+ *
+ * Rows come back from store_graph.c as text; this file turns them into
+ * gr_elem values in the job arena (property objects parsed with jansson,
+ * released when the arena is freed) and back.
+ */
+#include "worker/graph_pg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/store_graph.h"
+
+static int
+oom(ht_err *err)
+{
+    return ht_err_set(err, HT_ENOMEM, 0, NULL, "job memory limit reached");
+}
+
+static void
+decref(void *p)
+{
+    json_decref(p);
+}
+
+/* Ties a jansson reference to the arena; on failure drops it now. */
+static int
+own_json(ht_arena *a, json_t *j)
+{
+    if (ht_arena_defer(a, decref, j) != 0) {
+        json_decref(j);
+        return -1;
+    }
+    return 0;
+}
+
+/* Opens the job's transaction before its first write. */
+static int
+begin_write(wk_graph_pg *pg, ht_err *err)
+{
+    if (ht_db_in_tx(pg->db))
+        return HT_OK;
+    return ht_db_simple(pg->db, "BEGIN", err);
+}
+
+static char *
+props_text(json_t *props)
+{
+    if (props == NULL)
+        return strdup("{}");
+    return json_dumps(props, JSON_COMPACT);
+}
+
+static int
+elem_from_row(ht_arena *a, const ht_graph_row *r, gr_elem *e, ht_err *err)
+{
+    json_error_t jerr;
+
+    memset(e, 0, sizeof(*e));
+    e->kind = r->edge ? GR_ELEM_EDGE : GR_ELEM_VERTEX;
+    e->id = r->id;
+    e->label = ht_arena_strdup(a, r->label);
+    e->props = json_loads(r->props, 0, &jerr);
+    if (e->props == NULL)
+        return ht_err_set(err, HT_EDB, 0, NULL, "corrupt properties of element");
+    if (own_json(a, e->props) != 0 || e->label == NULL)
+        return oom(err);
+    if (r->edge) {
+        e->out_v = r->out_v;
+        e->in_v = r->in_v;
+        e->out_label = ht_arena_strdup(a, r->out_label ? r->out_label : "");
+        e->in_label = ht_arena_strdup(a, r->in_label ? r->in_label : "");
+        if (e->out_label == NULL || e->in_label == NULL)
+            return oom(err);
+    }
+    return HT_OK;
+}
+
+typedef struct scan_ctx {
+    ht_arena  *a;
+    gr_elem_cb cb;
+    void      *arg;
+} scan_ctx;
+
+static int
+on_row(void *arg, const ht_graph_row *r, ht_err *err)
+{
+    scan_ctx *s = arg;
+    gr_elem   e;
+    int       rc = elem_from_row(s->a, r, &e, err);
+
+    if (rc != HT_OK)
+        return rc;
+    return s->cb(s->arg, &e, err);
+}
+
+/* gr_query -> ht_graph_query; the has(k, v) pairs become one containment
+ * object (its text in arena a). */
+static int
+to_query(ht_arena *a, const gr_query *q, ht_graph_query *out, ht_err *err)
+{
+    json_t      *contains = NULL;
+    const char **keys = NULL;
+    size_t       n_keys = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->edge = q->kind == GR_ELEM_EDGE;
+    out->ids = q->ids;
+    out->n_ids = q->n_ids;
+    out->labels = q->labels;
+    out->n_labels = q->n_labels;
+    out->limit = q->limit;
+    if (q->n_has > 0) {
+        keys = ht_arena_alloc(a, sizeof(*keys) * q->n_has);
+        if (keys == NULL)
+            return oom(err);
+    }
+    for (size_t i = 0; i < q->n_has; i++) {
+        if (q->has_values[i] == NULL) {
+            keys[n_keys++] = q->has_keys[i];
+            continue;
+        }
+        if (contains == NULL && (contains = json_object()) == NULL)
+            return oom(err);
+        if (json_object_set(contains, q->has_keys[i], q->has_values[i]) != 0) {
+            json_decref(contains);
+            return oom(err);
+        }
+    }
+    out->keys = keys;
+    out->n_keys = n_keys;
+    if (contains != NULL) {
+        char *text = json_dumps(contains, JSON_COMPACT);
+        json_decref(contains);
+        if (text == NULL)
+            return oom(err);
+        out->contains = ht_arena_strdup(a, text);
+        free(text);
+        if (out->contains == NULL)
+            return oom(err);
+    }
+    return HT_OK;
+}
+
+static int
+pg_scan(void *g, ht_arena *a, const gr_query *q, gr_elem_cb cb, void *arg,
+        ht_err *err)
+{
+    wk_graph_pg   *pg = g;
+    ht_graph_query hq;
+    scan_ctx       s = { a, cb, arg };
+    int            rc = to_query(a, q, &hq, err);
+
+    if (rc != HT_OK)
+        return rc;
+    return ht_store_graph_scan(pg->db, a, pg->graph, &hq, on_row, &s, err);
+}
+
+static int
+pg_count(void *g, const gr_query *q, int64_t *out, ht_err *err)
+{
+    wk_graph_pg   *pg = g;
+    ht_arena      *a = ht_arena_new(4096, 0);
+    ht_graph_query hq;
+    int            rc = to_query(a, q, &hq, err);
+
+    if (rc == HT_OK)
+        rc = ht_store_graph_count(pg->db, a, pg->graph, &hq, out, err);
+    ht_arena_free(a);
+    return rc;
+}
+
+static int
+pg_adjacent(void *g, ht_arena *a, const int64_t *vids, size_t n, gr_dir dir,
+            const char **labels, size_t n_labels, gr_elem_cb cb, void *arg,
+            ht_err *err)
+{
+    wk_graph_pg *pg = g;
+    scan_ctx     s = { a, cb, arg };
+
+    if (n == 0)
+        return HT_OK;
+    return ht_store_graph_adjacent(pg->db, a, pg->graph, vids, n, (int) dir,
+                                   labels, n_labels, on_row, &s, err);
+}
+
+static int
+pg_add_vertex(void *g, ht_arena *a, const char *label, int64_t id,
+              json_t *props, gr_elem *out, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+    char        *text = props_text(props);
+    int64_t      new_id = 0;
+    int          rc;
+
+    if (text == NULL)
+        return oom(err);
+    rc = begin_write(pg, err);
+    if (rc == HT_OK)
+        rc = ht_store_vertex_add(pg->db, pg->graph, label, id, text, &new_id, err);
+    free(text);
+    if (rc != HT_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->kind = GR_ELEM_VERTEX;
+    out->id = new_id;
+    out->label = ht_arena_strdup(a, label);
+    out->props = props ? json_incref(props) : json_object();
+    if (out->props == NULL || own_json(a, out->props) != 0 || out->label == NULL)
+        return oom(err);
+    return HT_OK;
+}
+
+static int
+pg_add_edge(void *g, ht_arena *a, const char *label, int64_t out_v,
+            int64_t in_v, json_t *props, gr_elem *out, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+    char        *text = props_text(props);
+    int64_t      id = 0;
+    const char  *ol = NULL, *il = NULL;
+    int          rc;
+
+    if (text == NULL)
+        return oom(err);
+    rc = begin_write(pg, err);
+    if (rc == HT_OK)
+        rc = ht_store_edge_add(pg->db, a, pg->graph, label, out_v, in_v, text,
+                               &id, &ol, &il, err);
+    free(text);
+    if (rc != HT_OK)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    out->kind = GR_ELEM_EDGE;
+    out->id = id;
+    out->label = ht_arena_strdup(a, label);
+    out->out_v = out_v;
+    out->in_v = in_v;
+    out->out_label = ol;
+    out->in_label = il;
+    out->props = props ? json_incref(props) : json_object();
+    if (out->props == NULL || own_json(a, out->props) != 0 || out->label == NULL)
+        return oom(err);
+    return HT_OK;
+}
+
+static int
+pg_set_property(void *g, gr_elem_kind kind, int64_t id, const char *key,
+                json_t *value, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+    char        *text = NULL;
+    int          rc;
+
+    if (value != NULL) {
+        text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (text == NULL)
+            return oom(err);
+    }
+    rc = begin_write(pg, err);
+    if (rc == HT_OK)
+        rc = ht_store_element_set_prop(pg->db, pg->graph, kind == GR_ELEM_EDGE,
+                                       id, key, text, err);
+    free(text);
+    return rc;
+}
+
+static int
+pg_remove(void *g, gr_elem_kind kind, int64_t id, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+    int          rc = begin_write(pg, err);
+
+    if (rc == HT_OK)
+        rc = ht_store_element_remove(pg->db, pg->graph, kind == GR_ELEM_EDGE, id, err);
+    return rc;
+}
+
+static int
+pg_commit(void *g, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+
+    if (!ht_db_in_tx(pg->db))
+        return HT_OK;
+    if (ht_db_tx_failed(pg->db)) {
+        ht_err ignored;
+        (void) ht_db_simple(pg->db, "ROLLBACK", &ignored);
+        return ht_err_set(err, HT_EDB, 0, NULL,
+                          "the transaction had failed and was rolled back");
+    }
+    return ht_db_simple(pg->db, "COMMIT", err);
+}
+
+static int
+pg_rollback(void *g, ht_err *err)
+{
+    wk_graph_pg *pg = g;
+
+    if (!ht_db_in_tx(pg->db))
+        return HT_OK;
+    return ht_db_simple(pg->db, "ROLLBACK", err);
+}
+
+const gr_graph_ops wk_graph_pg_ops = {
+    .add_vertex = pg_add_vertex,
+    .add_edge = pg_add_edge,
+    .scan = pg_scan,
+    .count = pg_count,
+    .adjacent = pg_adjacent,
+    .set_property = pg_set_property,
+    .remove = pg_remove,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+};

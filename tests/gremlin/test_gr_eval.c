@@ -1,0 +1,317 @@
+/*
+ * tests/gremlin/test_gr_eval.c - gr_run on the in-memory graph: what reaches
+ * the store (pushed-down filters, counts, adjacency batches), how the host
+ * is called, transactions, and the result codes.  The corpus (*.test)
+ * covers the language itself.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "tests/gremlin/mem_graph.h"
+#include "worker/gremlin/gremlin.h"
+
+typedef struct host_log {
+    int     checks, sleeps, cancel_at, fail_code;
+    int64_t progress;
+} host_log;
+
+static int
+check_cb(void *arg, ht_err *err)
+{
+    host_log *h = arg;
+
+    h->checks++;
+    if (h->cancel_at && h->checks >= h->cancel_at)
+        return ht_err_set(err, h->fail_code ? h->fail_code : HT_ECANCELED, 0,
+                          NULL, "stop");
+    return HT_OK;
+}
+
+static int
+sleep_cb(void *arg, int64_t ms, ht_err *err)
+{
+    host_log *h = arg;
+
+    h->sleeps++;
+    return check_cb(arg, err);
+}
+
+static void
+progress_cb(void *arg, int64_t v)
+{
+    ((host_log *) arg)->progress = v;
+}
+
+typedef struct fixture {
+    mem_graph *g;
+    host_log   log;
+    gr_host    host;
+    ht_arena  *a;
+    char      *result;
+} fixture;
+
+static int
+setup(void **state)
+{
+    static fixture f;
+
+    memset(&f, 0, sizeof(f));
+    f.g = mem_graph_new();
+    mem_graph_load_modern(f.g);
+    f.host.arg = &f.log;
+    f.host.check = check_cb;
+    f.host.sleep_ms = sleep_cb;
+    f.host.progress = progress_cb;
+    f.a = ht_arena_new(0, 0);
+    *state = &f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture *f = *state;
+
+    ht_arena_free(f->a);
+    mem_graph_free(f->g);
+    return 0;
+}
+
+static int
+run(fixture *f, const char *script)
+{
+    gr_job job;
+
+    memset(&job, 0, sizeof(job));
+    job.script = script;
+    job.graph_name = "hugegraph";
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.host = &f->host;
+    job.arena = f->a;
+    return gr_run(&job, &f->result);
+}
+
+static void
+test_eval_count_after_head_filters_is_one_count_call(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().hasLabel('person').has('age').count()"),
+                     HT_OK);
+    assert_string_equal(f->result, "[4]");
+    assert_int_equal(s->counts, 1);
+    assert_int_equal(s->scans, 0);
+    assert_int_equal(s->last_n_labels, 1);
+    assert_int_equal(s->last_n_has, 1);
+}
+
+static void
+test_eval_head_filters_and_limit_are_one_scan(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().hasLabel('person').has('name', 'josh')"
+                            ".limit(5).id()"),
+                     HT_OK);
+    assert_string_equal(f->result, "[4]");
+    assert_int_equal(s->scans, 1);
+    assert_int_equal(s->last_limit, 5);
+    assert_int_equal(s->last_n_has, 1);
+}
+
+static void
+test_eval_adjacency_is_batched(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+    char             script[256];
+
+    /* 2500 vertices all pointing at vertex 1 */
+    (void) snprintf(script, sizeof(script),
+                    "def hub = g.V(1).next()\n"
+                    "for (i in 1..2500) graph.addVertex('n').addEdge('to', hub)\n"
+                    "graph.tx().commit()\n"
+                    "g.V().hasLabel('n').out('to').count()");
+    assert_int_equal(run(f, script), HT_OK);
+    assert_string_equal(f->result, "[2500]");
+    /* 2500 ids in batches of at most 1000: three calls, not 2500 */
+    assert_int_equal(s->adjacents, 3);
+    assert_int_equal(s->max_adjacent_batch, 1000);
+}
+
+static void
+test_eval_far_vertices_load_in_one_scan(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V(1).out().values('name')"), HT_OK);
+    assert_string_equal(f->result, "[\"vadas\",\"josh\",\"lop\"]");
+    assert_int_equal(s->adjacents, 1);
+    assert_int_equal(s->scans, 2); /* V(1), then the three far ends */
+}
+
+static void
+test_eval_does_not_commit_on_its_own(void **state)
+{
+    fixture *f = *state;
+
+    assert_int_equal(run(f, "graph.addVertex('x'); 1"), HT_OK);
+    assert_int_equal(mem_graph_stats_of(f->g)->commits, 0);
+    assert_int_equal(mem_graph_vertices(f->g), 7);
+    assert_int_equal(mem_graph_committed_vertices(f->g), 6);
+    assert_int_equal(run(f, "graph.tx().commit()"), HT_OK);
+    assert_int_equal(mem_graph_committed_vertices(f->g), 7);
+}
+
+static void
+test_eval_checks_between_statements_and_iterations(void **state)
+{
+    fixture *f = *state;
+
+    assert_int_equal(run(f, "1; 2; 3"), HT_OK);
+    assert_true(f->log.checks >= 3);
+    f->log.checks = 0;
+    assert_int_equal(run(f, "for (i in 1..100) { }"), HT_OK);
+    assert_true(f->log.checks >= 100);
+}
+
+static void
+test_eval_cancel_is_ecanceled(void **state)
+{
+    fixture *f = *state;
+
+    f->log.cancel_at = 10;
+    assert_int_equal(run(f, "while (true) { }"), HT_ECANCELED);
+    assert_string_equal(f->result, "InterruptedException: stop");
+}
+
+static void
+test_eval_other_host_codes_stop_at_once(void **state)
+{
+    fixture *f = *state;
+
+    f->log.cancel_at = 10;
+    f->log.fail_code = HT_ETIMEDOUT;
+    assert_int_equal(run(f, "try { while (true) { } } catch (Exception e) "
+                            "{ 'caught' }"),
+                     HT_ETIMEDOUT);
+    assert_string_equal(f->result, "TimeoutException: stop");
+}
+
+static void
+test_eval_sleep_uses_the_host(void **state)
+{
+    fixture *f = *state;
+
+    assert_int_equal(run(f, "sleep(5); Thread.sleep(5); 'ok'"), HT_OK);
+    assert_int_equal(f->log.sleeps, 2);
+    assert_string_equal(f->result, "\"ok\"");
+}
+
+static void
+test_eval_progress_reaches_the_host(void **state)
+{
+    fixture *f = *state;
+
+    assert_int_equal(run(f, "gremlinJob.updateProgress(55)"), HT_OK);
+    assert_int_equal(f->log.progress, 55);
+}
+
+static void
+test_eval_null_host_is_allowed(void **state)
+{
+    fixture *f = *state;
+    gr_job   job;
+
+    memset(&job, 0, sizeof(job));
+    job.script = "sleep(1); g.V().count()";
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.arena = f->a;
+    assert_int_equal(gr_run(&job, &f->result), HT_OK);
+    assert_string_equal(f->result, "[6]");
+}
+
+static void
+test_eval_arena_cap_is_a_limit(void **state)
+{
+    fixture  *f = *state;
+    ht_arena *small = ht_arena_new(4096, 64 * 1024);
+    gr_job    job;
+
+    memset(&job, 0, sizeof(job));
+    job.script = "def l = []; while (true) { l.add('x' + l.size()) }";
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.arena = small;
+    assert_int_equal(gr_run(&job, &f->result), HT_ENOMEM);
+    assert_non_null(strstr(f->result, "LimitExceedException: job memory "
+                                      "limit exceeded"));
+    ht_arena_free(small);
+}
+
+static void
+test_eval_bindings_shadow_builtins(void **state)
+{
+    fixture *f = *state;
+    gr_job   job;
+    json_t  *b = json_pack("{s:i}", "g", 5);
+
+    assert_non_null(b);
+    memset(&job, 0, sizeof(job));
+    job.script = "g + 1";
+    job.bindings = b;
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.arena = f->a;
+    assert_int_equal(gr_run(&job, &f->result), HT_OK);
+    assert_string_equal(f->result, "6");
+    json_decref(b);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_eval_count_after_head_filters_is_one_count_call, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_head_filters_and_limit_are_one_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_adjacency_is_batched, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_far_vertices_load_in_one_scan, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_does_not_commit_on_its_own,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_checks_between_statements_and_iterations, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_eval_cancel_is_ecanceled, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_other_host_codes_stop_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_sleep_uses_the_host, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eval_progress_reaches_the_host,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_null_host_is_allowed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eval_arena_cap_is_a_limit, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_eval_bindings_shadow_builtins,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -9,7 +9,9 @@
 #ifndef API_H
 #define API_H
 
+#include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/arena.h"
 #include "common/cfg.h"
@@ -17,13 +19,23 @@
 #include "common/err.h"
 #include "proto/bus.h"
 
-/* Process-wide state, read-only after start (the pub socket is
- * thread-safe). */
+/* What this process knows of a graph's queue, so that most submissions
+ * need no count query for the pending-task cap. */
+typedef struct api_graph_state {
+    pthread_mutex_t lock;
+    int64_t         queued;     /* exact count at checked_ms */
+    int64_t         added;      /* submitted here since then */
+    int64_t         checked_ms;
+} api_graph_state;
+
+/* Process-wide state, read-only after start but for the graph states (each
+ * behind its lock); the pub socket is thread-safe. */
 typedef struct api_ctx {
-    const ht_cfg *cfg;
-    char        **graphs;  /* configured graph names */
-    int           n_graphs;
-    ht_pub       *pub;
+    const ht_cfg    *cfg;
+    char           **graphs;  /* configured graph names */
+    int              n_graphs;
+    api_graph_state *state;   /* one per graph */
+    ht_pub          *pub;
 } api_ctx;
 
 typedef struct api_param {

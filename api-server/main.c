@@ -90,6 +90,9 @@ main(int argc, char **argv)
     ctx.cfg = &cfg;
     ctx.graphs = graphs;
     ctx.n_graphs = ht_cfg_split(graph_buf, graphs, 64);
+    ctx.state = ht_xcalloc((size_t) ctx.n_graphs, sizeof(*ctx.state));
+    for (int i = 0; i < ctx.n_graphs; i++)
+        HT_ASSERT(pthread_mutex_init(&ctx.state[i].lock, NULL) == 0);
 
     if (prepare_database(&cfg, graphs, ctx.n_graphs) != 0)
         goto cleanup;
@@ -130,6 +133,9 @@ cleanup:
         ht_pub_close(ctx.pub);
         ht_bus_fini();
     }
+    for (int i = 0; i < ctx.n_graphs; i++)
+        (void) pthread_mutex_destroy(&ctx.state[i].lock);
+    free(ctx.state);
     free(graph_buf);
     ht_cfg_fini(&cfg);
     if (status == 0)

@@ -88,13 +88,14 @@ reply_versions(api_req *req, api_resp *resp)
                              "0.71"));
 }
 
+/* The index of a configured graph, or -1. */
 static int
-graph_known(const api_ctx *ctx, const char *g)
+graph_index(const api_ctx *ctx, const char *g)
 {
     for (int i = 0; i < ctx->n_graphs; i++)
         if (strcmp(ctx->graphs[i], g) == 0)
-            return 1;
-    return 0;
+            return i;
+    return -1;
 }
 
 /* <rest> under a graph: segs[0..n). */
@@ -133,7 +134,7 @@ api_route(api_req *req, api_resp *resp)
     char     *segs[MAX_SEGS];
     int       n = split_path(req->arena, req->path, segs);
     int       at = 0;
-    api_scope scope = { NULL, 0 };
+    api_scope scope = { NULL, -1, 0 };
 
     if (n <= 0) {
         no_route(req, resp);
@@ -171,7 +172,8 @@ api_route(api_req *req, api_resp *resp)
         return;
     }
     scope.graph = segs[at + 1];
-    if (!graph_known(req->ctx, scope.graph)) {
+    scope.gi = graph_index(req->ctx, scope.graph);
+    if (scope.gi < 0) {
         api_reply_fail(req, resp, 404, HT_EXC_NOT_FOUND,
                        "Graph '%s' does not exist", scope.graph);
         return;

@@ -12,6 +12,7 @@
  * cancel reply. */
 typedef struct api_scope {
     const char *graph;
+    int         gi;         /* index into ctx->graphs and ctx->state */
     int         graphspace; /* 1 for /graphspaces/{gs}/graphs/{g}/... */
 } api_scope;
 

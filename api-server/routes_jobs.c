@@ -6,6 +6,7 @@
  * "aliases": {"<graph>": "graph"}}), inserts the queued row (autocommit:
  * the 201 is only sent once it is committed) and publishes a job hint.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "common/store_task.h"
 #include "common/task.h"
+#include "common/util.h"
 
 #define GREMLIN_TYPE     "gremlin"
 #define GREMLIN_CALLABLE "org.apache.hugegraph.job.GremlinJob"
@@ -104,6 +106,40 @@ task_input(api_req *req, const char *graph, const char *script, json_t *bindings
     return copy;
 }
 
+/* Is the graph's queue at its cap?  Far below it, a per-process estimate
+ * (refreshed every second) answers without a query; near it, a count
+ * bounded by the cap decides.  Several API processes near the cap can
+ * together overshoot it by their concurrent submissions, no more. */
+static int
+pending_full(api_req *req, const api_scope *s, int *full, ht_err *err)
+{
+    api_graph_state *st = &req->ctx->state[s->gi];
+    int64_t          cap = req->ctx->cfg->max_pending;
+    int64_t          now = ht_now_mono_ms();
+    int64_t          queued;
+    int              rc;
+
+    HT_ASSERT(pthread_mutex_lock(&st->lock) == 0);
+    if (st->checked_ms != 0 && now - st->checked_ms < 1000 &&
+        st->queued + st->added < cap / 2) {
+        st->added++;
+        HT_ASSERT(pthread_mutex_unlock(&st->lock) == 0);
+        *full = 0;
+        return HT_OK;
+    }
+    HT_ASSERT(pthread_mutex_unlock(&st->lock) == 0);
+    rc = ht_store_task_pending(req->db, s->graph, cap, &queued, err);
+    if (rc != HT_OK)
+        return rc;
+    HT_ASSERT(pthread_mutex_lock(&st->lock) == 0);
+    st->queued = queued;
+    st->added = 1;
+    st->checked_ms = now;
+    HT_ASSERT(pthread_mutex_unlock(&st->lock) == 0);
+    *full = queued >= cap;
+    return HT_OK;
+}
+
 void
 api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s)
 {
@@ -113,6 +149,7 @@ api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s)
     const char  *script = NULL;
     ht_task_new  t;
     int64_t      id;
+    int          full = 0;
     ht_err       err;
 
     if (req->body == NULL || req->body_len == 0) {
@@ -152,6 +189,17 @@ api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s)
     json_decref(body);
     if (t.name == NULL || t.input == NULL) {
         api_reply_json(req, resp, 500, NULL);
+        return;
+    }
+    if (pending_full(req, s, &full, &err) != HT_OK) {
+        api_reply_error(req, resp, &err);
+        return;
+    }
+    if (full) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "The graph '%s' already has %" PRId64
+                       " pending tasks, the limit of max-pending; try again later",
+                       s->graph, req->ctx->cfg->max_pending);
         return;
     }
     if (ht_store_task_insert(req->db, &t, &id, &err) != HT_OK) {

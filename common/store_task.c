@@ -39,6 +39,14 @@ static const ht_stmt SQL_TASK_INSERT = {
     6, 0
 };
 
+/* $1 graph, $2 how many to count at most */
+static const ht_stmt SQL_TASK_PENDING = {
+    11, "ht_task_pending",
+    "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE graph = $1"
+    " AND status = 'queued' LIMIT $2) s",
+    2, 1
+};
+
 /* $1 graph, $2 id */
 static const ht_stmt SQL_TASK_GET = {
     3, "ht_task_get",
@@ -236,6 +244,23 @@ ht_store_task_insert(ht_db *db, const ht_task_new *t, int64_t *id, ht_err *err)
     rc = ht_db_exec(db, &SQL_TASK_INSERT, p, &res, err);
     if (rc == HT_OK)
         *id = get_i64(res, 0, 0);
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_pending(ht_db *db, const char *graph, int64_t cap, int64_t *out,
+                      ht_err *err)
+{
+    char        lim[24];
+    const char *p[2] = { graph, lim };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(lim, sizeof(lim), "%" PRId64, cap + 1);
+    rc = ht_db_exec(db, &SQL_TASK_PENDING, p, &res, err);
+    if (rc == HT_OK)
+        *out = get_i64(res, 0, 0);
     PQclear(res);
     return rc;
 }

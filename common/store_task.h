@@ -32,6 +32,11 @@ typedef struct ht_task_new {
 int ht_store_task_insert(ht_db *db, const ht_task_new *t, int64_t *id,
                          ht_err *err);
 
+/* How many tasks of graph are queued, counting at most cap + 1 of them
+ * (so the cost is bounded by the cap, not by the table). */
+int ht_store_task_pending(ht_db *db, const char *graph, int64_t cap,
+                          int64_t *out, ht_err *err);
+
 /* One task with every field (strings in arena a).  HT_ENOTFOUND (404) when
  * there is none. */
 int ht_store_task_get(ht_db *db, ht_arena *a, const char *graph, int64_t id,

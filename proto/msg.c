@@ -135,6 +135,87 @@ decode_map(const msgpack_object *o, ht_msg *out)
     return HT_OK;
 }
 
+/*
+ * Walks the msgpack encoding without building anything and checks that
+ * every declared length fits in what is left of the input.  msgpack-c
+ * allocates containers from their declared count before it reads them, so
+ * five bytes claiming a map of 2^31 pairs would otherwise ask for tens of
+ * gigabytes.  Every element takes at least one byte, which bounds counts.
+ */
+static int
+sizes_fit(const unsigned char *p, size_t len)
+{
+    size_t pos = 0;
+    size_t pending = 1; /* elements still to read */
+
+    while (pending > 0) {
+        unsigned char b;
+        size_t        skip = 0, count = 0, w = 0;
+
+        if (pos >= len)
+            return 0;
+        b = p[pos++];
+        pending--;
+        if (b <= 0x7f || b >= 0xe0 || (b >= 0xc0 && b <= 0xc3)) {
+            continue;                                  /* fixint, nil, bool */
+        } else if (b >= 0x80 && b <= 0x8f) {
+            count = 2 * (size_t) (b & 0x0f);           /* fixmap */
+        } else if (b >= 0x90 && b <= 0x9f) {
+            count = b & 0x0f;                          /* fixarray */
+        } else if (b >= 0xa0 && b <= 0xbf) {
+            skip = b & 0x1f;                           /* fixstr */
+        } else {
+            switch (b) {
+            case 0xcc: case 0xd0: skip = 1; break;
+            case 0xcd: case 0xd1: skip = 2; break;
+            case 0xca: case 0xce: case 0xd2: skip = 4; break;
+            case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
+            case 0xd4: skip = 2; break;                /* fixext 1 */
+            case 0xd5: skip = 3; break;
+            case 0xd6: skip = 5; break;
+            case 0xd7: skip = 9; break;
+            case 0xd8: skip = 17; break;
+            case 0xc4: case 0xd9: w = 1; break;        /* bin8, str8 */
+            case 0xc5: case 0xda: w = 2; break;
+            case 0xc6: case 0xdb: w = 4; break;
+            case 0xc7: w = 1; break;                   /* ext8 (+type) */
+            case 0xc8: w = 2; break;
+            case 0xc9: w = 4; break;
+            case 0xdc: case 0xdd: case 0xde: case 0xdf: {
+                size_t n = (b == 0xdc || b == 0xde) ? 2 : 4;
+                if (len - pos < n)
+                    return 0;
+                for (size_t i = 0; i < n; i++)
+                    count = (count << 8) | p[pos + i];
+                pos += n;
+                if (b >= 0xde) {
+                    if (count > len) /* before doubling: no overflow */
+                        return 0;
+                    count *= 2;
+                }
+                break;
+            }
+            default:
+                return 0;                              /* 0xc1: never used */
+            }
+        }
+        if (w > 0) {
+            if (len - pos < w)
+                return 0;
+            for (size_t i = 0; i < w; i++)
+                skip = (skip << 8) | p[pos + i];
+            pos += w;
+            if (b >= 0xc7 && b <= 0xc9)
+                skip += 1;                             /* ext type byte */
+        }
+        if (count > len - pos || skip > len - pos)
+            return 0;
+        pos += skip;
+        pending += count;
+    }
+    return pos == len;
+}
+
 int
 ht_msg_decode(const void *data, size_t len, ht_msg *out)
 {
@@ -142,7 +223,7 @@ ht_msg_decode(const void *data, size_t len, ht_msg *out)
     size_t           off = 0;
     int              rc;
 
-    if (data == NULL || len == 0 || len > HT_MSG_MAX_SIZE)
+    if (data == NULL || len == 0 || len > HT_MSG_MAX_SIZE || !sizes_fit(data, len))
         return HT_EINVAL;
     msgpack_unpacked_init(&up);
     if (msgpack_unpack_next(&up, data, len, &off) != MSGPACK_UNPACK_SUCCESS ||

@@ -83,7 +83,7 @@ wk_job_check(wk_job *job, ht_err *err)
     if (job->cfg->job_timeout_ms > 0 &&
         now - job->started_ms >= job->cfg->job_timeout_ms)
         return ht_err_set(err, HT_ETIMEDOUT, 0, NULL,
-                          "TimeoutException: the job ran longer than the limit "
+                          "the job ran longer than the limit "
                           "of %d ms", job->cfg->job_timeout_ms);
     if (job->cancel_ms != 0) {
         if (!job->raised) {

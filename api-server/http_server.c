@@ -137,6 +137,53 @@ begin_request(struct mg_connection *conn)
     return resp.status; /* non-zero: handled */
 }
 
+/*
+ * Errors civetweb answers on its own (an unknown method, a malformed
+ * request line, oversized headers) get HugeGraph's JSON shape too.  A
+ * request whose method civetweb does not know is a known path with a wrong
+ * method as far as a client can tell: 405, as Jersey answers.
+ */
+static int
+http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    const struct mg_request_info *ri = mg_get_request_info(conn);
+    static const char *const known[] = { "GET", "POST", "PUT", "DELETE", "HEAD",
+                                         "OPTIONS", "PATCH", "CONNECT", NULL };
+    const char *exception = status >= 500 ? HT_EXC_SERVER : HT_EXC_ILLEGAL_ARG;
+    char        body[512];
+    api_resp    resp;
+    int         n, unknown_method = 0;
+
+    (void) errmsg;
+    if (status == 400 && ri != NULL && ri->request_method != NULL &&
+        ri->request_method[0] != '\0' && ri->request_uri != NULL &&
+        ri->request_uri[0] == '/') {
+        unknown_method = 1;
+        for (int i = 0; known[i] != NULL; i++)
+            if (strcmp(ri->request_method, known[i]) == 0)
+                unknown_method = 0;
+    }
+    if (unknown_method) {
+        status = 405;
+        exception = HT_EXC_NOT_ALLOWED;
+    } else if (status == 404) {
+        exception = HT_EXC_NO_ROUTE;
+    } else if (status == 413 || status == 431) {
+        exception = HT_EXC_LIMIT;
+    }
+    n = snprintf(body, sizeof(body),
+                 "{\"exception\":\"%s\",\"message\":\"HTTP %d %s\",\"cause\":\"\"}",
+                 exception, status,
+                 unknown_method ? "Method Not Allowed" : "Bad Request");
+    if (n < 0 || (size_t) n >= sizeof(body))
+        return 1;
+    resp.status = status;
+    resp.body = body;
+    resp.len = (size_t) n;
+    send_reply(conn, &resp);
+    return 0;
+}
+
 static void *
 init_thread(const struct mg_context *ctx, int type)
 {
@@ -190,6 +237,7 @@ api_http_start(const api_ctx *ctx, ht_err *err)
     cb.init_thread = init_thread;
     cb.exit_thread = exit_thread;
     cb.log_message = log_message;
+    cb.http_error = http_error;
     h->ctx = ctx;
     /* Returns the features it set up, which is 0 when none are asked for
      * (this build says 0 for IPv6 too), so only mg_start can tell failure. */

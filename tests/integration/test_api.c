@@ -877,6 +877,11 @@ test_unknown_paths_and_methods(void **state)
     assert_error(s, "DELETE", "/versions", NULL, NULL, 405, EXC_NOTALLOW, NULL);
     assert_error(s, "PATCH", "/graphs/hugegraph/tasks/1", "{}", NULL, 405,
                  EXC_NOTALLOW, NULL);
+    /* Methods the HTTP layer itself does not know answer the same way. */
+    assert_error(s, "FOO", "/graphs/hugegraph/tasks", NULL, NULL, 405, EXC_NOTALLOW,
+                 "HTTP 405 Method Not Allowed");
+    assert_error(s, "TRACE", "/graphs/hugegraph/tasks", NULL, NULL, 405, EXC_NOTALLOW,
+                 NULL);
 }
 
 static void

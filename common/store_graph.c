@@ -8,6 +8,7 @@
 #include "common/store_graph.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,11 +22,13 @@
     "(SELECT label FROM vertices i WHERE i.graph = e.graph AND i.id = e.in_v)"
 
 /* A growing SQL text and its parameters, all in one arena. */
+#define MAX_PARAMS 96
+
 typedef struct sqlb {
     ht_arena   *a;
-    char        sql[2048];
+    char        sql[8192];
     size_t      len;
-    const char *params[16];
+    const char *params[MAX_PARAMS];
     int         n;
     int         full;
 } sqlb;
@@ -49,7 +52,7 @@ add_param(sqlb *b, const char *text, const char *value, const char *cast)
 {
     char ph[32];
 
-    if (b->n >= 16) {
+    if (b->n >= MAX_PARAMS) {
         b->full = 1;
         return;
     }
@@ -57,6 +60,92 @@ add_param(sqlb *b, const char *text, const char *value, const char *cast)
     (void) snprintf(ph, sizeof(ph), "$%d%s", b->n, cast);
     add(b, text);
     add(b, ph);
+}
+
+/* A parameter whose placeholder is written later, maybe several times;
+ * returns its number. */
+static int
+new_param(sqlb *b, const char *value)
+{
+    if (b->n >= MAX_PARAMS) {
+        b->full = 1;
+        return 1;
+    }
+    b->params[b->n++] = value;
+    return b->n;
+}
+
+/* Appends a fragment in which %1$d .. stand for parameter numbers: only
+ * fixed text and placeholders, never a value. */
+static void
+addf(sqlb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+addf(sqlb *b, const char *fmt, ...)
+{
+    char    frag[512];
+    va_list ap;
+    int     n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(frag, sizeof(frag), fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t) n >= sizeof(frag)) {
+        b->full = 1;
+        return;
+    }
+    add(b, frag);
+}
+
+/* One pushed has(key, P): t is the table alias. */
+static void
+add_pred(sqlb *b, const char *t, const ht_graph_pred *p)
+{
+    int k = new_param(b, p->key), a = new_param(b, p->a);
+    int bb = p->b ? new_param(b, p->b) : 0;
+    /* v: the property; same(x): v has the JSON type of operand x */
+#define V "%1$s.properties -> $%2$d::text"
+#define SAME(n) "jsonb_typeof(" V ") = jsonb_typeof($" #n "::jsonb)"
+
+    addf(b, " AND %s.properties ? $%d::text", t, k);
+    switch (p->op) {
+    case HT_GP_EQ: addf(b, " AND " V " = $%3$d::jsonb", t, k, a); break;
+    case HT_GP_NEQ: addf(b, " AND " V " <> $%3$d::jsonb", t, k, a); break;
+    case HT_GP_LT:
+        addf(b, " AND " SAME(%3$d) " AND " V " < $%3$d::jsonb", t, k, a);
+        break;
+    case HT_GP_LTE:
+        addf(b, " AND " SAME(%3$d) " AND " V " <= $%3$d::jsonb", t, k, a);
+        break;
+    case HT_GP_GT:
+        addf(b, " AND " SAME(%3$d) " AND " V " > $%3$d::jsonb", t, k, a);
+        break;
+    case HT_GP_GTE:
+        addf(b, " AND " SAME(%3$d) " AND " V " >= $%3$d::jsonb", t, k, a);
+        break;
+    case HT_GP_INSIDE:
+        addf(b, " AND " SAME(%3$d) " AND " SAME(%4$d) " AND " V
+                " > $%3$d::jsonb AND " V " < $%4$d::jsonb", t, k, a, bb);
+        break;
+    case HT_GP_BETWEEN:
+        addf(b, " AND " SAME(%3$d) " AND " SAME(%4$d) " AND " V
+                " >= $%3$d::jsonb AND " V " < $%4$d::jsonb", t, k, a, bb);
+        break;
+    case HT_GP_OUTSIDE:
+        addf(b, " AND ((" SAME(%3$d) " AND " V " < $%3$d::jsonb) OR ("
+                SAME(%4$d) " AND " V " > $%4$d::jsonb))", t, k, a, bb);
+        break;
+    case HT_GP_WITHIN:
+        addf(b, " AND " V " IN (SELECT jsonb_array_elements($%3$d::jsonb))",
+             t, k, a);
+        break;
+    case HT_GP_WITHOUT:
+        addf(b, " AND " V " NOT IN (SELECT jsonb_array_elements($%3$d::jsonb))",
+             t, k, a);
+        break;
+    }
+#undef SAME
+#undef V
 }
 
 static char *
@@ -141,6 +230,12 @@ add_filters(sqlb *b, const char *graph, const ht_graph_query *q, const char *t)
         (void) snprintf(frag, sizeof(frag), " AND %s.properties ? ", t);
         add_param(b, frag, q->keys[i], "::text");
     }
+    for (size_t i = 0; i < q->n_preds; i++)
+        add_pred(b, t, &q->preds[i]);
+    if (q->order_key != NULL) {
+        (void) snprintf(frag, sizeof(frag), " AND %s.properties ? ", t);
+        add_param(b, frag, q->order_key, "::text");
+    }
     return b->full ? HT_EINVAL : HT_OK;
 }
 
@@ -149,6 +244,7 @@ emit_rows(PGresult *res, int edge, ht_graph_row_cb cb, void *arg,
           int64_t *last, int *stopped, ht_err *err)
 {
     int rows = PQntuples(res);
+
 
     for (int i = 0; i < rows; i++) {
         ht_graph_row r;
@@ -181,38 +277,74 @@ ht_store_graph_scan(ht_db *db, ht_arena *a, const char *graph,
 {
     const char *t = q->edge ? "e" : "v";
     int64_t     last = 0, left = q->limit;
-    int         stopped = 0;
+    char       *last_val = NULL; /* order value of the last row (JSON) */
+    int         stopped = 0, first = 1;
 
     for (;;) {
         sqlb      b = { .a = a };
-        char      after[24], lim[24];
+        char      after[24], lim[24], off[24];
         PGresult *res = NULL;
         int64_t   want = (left >= 0 && left < BATCH) ? left : BATCH;
         int       rows, rc;
 
         if (want == 0)
             return HT_OK;
-        add(&b, q->edge ? "SELECT " E_COLS " FROM edges e"
-                        : "SELECT " V_COLS " FROM vertices v");
+        add(&b, q->edge ? "SELECT " E_COLS : "SELECT " V_COLS);
+        if (q->order_key != NULL)
+            add_param(&b, q->edge ? ", (e.properties -> " : ", (v.properties -> ",
+                      q->order_key, "::text)::text");
+        add(&b, q->edge ? " FROM edges e" : " FROM vertices v");
         if (add_filters(&b, graph, q, t) != HT_OK)
             return oom(err);
         (void) snprintf(after, sizeof(after), "%" PRId64, last);
         (void) snprintf(lim, sizeof(lim), "%" PRId64, want);
-        add_param(&b, q->edge ? " AND e.id > " : " AND v.id > ", after, "::bigint");
-        add(&b, q->edge ? " ORDER BY e.id" : " ORDER BY v.id");
+        if (q->order_key == NULL) {
+            if (!first)
+                add_param(&b, q->edge ? " AND e.id > " : " AND v.id > ",
+                          after, "::bigint");
+            add(&b, q->edge ? " ORDER BY e.id" : " ORDER BY v.id");
+        } else {
+            int k = new_param(&b, q->order_key);
+
+            if (!first) {
+                int lv = new_param(&b, last_val), li = new_param(&b, after);
+
+                if (q->order_desc)
+                    addf(&b, " AND (%1$s.properties -> $%2$d::text < $%3$d::jsonb"
+                             " OR (%1$s.properties -> $%2$d::text = $%3$d::jsonb"
+                             " AND %1$s.id > $%4$d::bigint))", t, k, lv, li);
+                else
+                    addf(&b, " AND (%1$s.properties -> $%2$d::text, %1$s.id) >"
+                             " ($%3$d::jsonb, $%4$d::bigint)", t, k, lv, li);
+            }
+            addf(&b, " ORDER BY %1$s.properties -> $%2$d::text%3$s, %1$s.id",
+                 t, k, q->order_desc ? " DESC" : "");
+        }
         add_param(&b, " LIMIT ", lim, "::bigint");
+        if (first && q->offset > 0) {
+            (void) snprintf(off, sizeof(off), "%" PRId64, q->offset);
+            add_param(&b, " OFFSET ", off, "::bigint");
+        }
         if (b.full)
             return oom(err);
         rc = ht_db_query(db, b.sql, b.n, b.params, &res, err);
         if (rc != HT_OK)
             return rc;
         rows = PQntuples(res);
+        if (rows > 0 && q->order_key != NULL) {
+            last_val = ht_arena_strdup(a, PQgetvalue(res, rows - 1, 7));
+            if (last_val == NULL) {
+                PQclear(res);
+                return oom(err);
+            }
+        }
         rc = emit_rows(res, q->edge, cb, arg, &last, &stopped, err);
         PQclear(res);
         if (rc != HT_OK || stopped || rows < want)
             return rc;
         if (left > 0)
             left -= rows;
+        first = 0;
     }
 }
 
@@ -221,12 +353,12 @@ ht_store_graph_count(ht_db *db, ht_arena *a, const char *graph,
                      const ht_graph_query *q, int64_t *out, ht_err *err)
 {
     sqlb      b = { .a = a };
-    char      lim[24];
+    char      lim[24], off[24];
     PGresult *res = NULL;
-    int       rc;
+    int       rc, sub = q->limit >= 0 || q->offset > 0;
 
-    if (q->limit >= 0) {
-        /* count() after limit(n): count at most n rows. */
+    if (sub) {
+        /* count() after limit/range: count at most that window */
         add(&b, q->edge ? "SELECT count(*) FROM (SELECT 1 FROM edges e"
                         : "SELECT count(*) FROM (SELECT 1 FROM vertices v");
     } else {
@@ -237,8 +369,14 @@ ht_store_graph_count(ht_db *db, ht_arena *a, const char *graph,
         return oom(err);
     if (q->limit >= 0) {
         (void) snprintf(lim, sizeof(lim), "%" PRId64, q->limit);
-        add_param(&b, " LIMIT ", lim, "::bigint) s");
+        add_param(&b, " LIMIT ", lim, "::bigint");
     }
+    if (q->offset > 0) {
+        (void) snprintf(off, sizeof(off), "%" PRId64, q->offset);
+        add_param(&b, " OFFSET ", off, "::bigint");
+    }
+    if (sub)
+        add(&b, ") s");
     if (b.full)
         return oom(err);
     rc = ht_db_query(db, b.sql, b.n, b.params, &res, err);

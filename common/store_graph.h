@@ -27,6 +27,22 @@ typedef struct ht_graph_row {
 /* 0 go on, 1 stop, negative HT_E* to fail. */
 typedef int (*ht_graph_row_cb)(void *arg, const ht_graph_row *row, ht_err *err);
 
+/* has(key, P) pushed down; the operators mirror gr_pred_op (gremlin.h). */
+typedef enum {
+    HT_GP_EQ, HT_GP_NEQ, HT_GP_LT, HT_GP_LTE, HT_GP_GT, HT_GP_GTE,
+    HT_GP_INSIDE, HT_GP_OUTSIDE, HT_GP_BETWEEN, HT_GP_WITHIN, HT_GP_WITHOUT
+} ht_graph_pred_op;
+
+/* The element must have key; its value v (jsonb) must pass op against a
+ * (and b): jsonb equality, or jsonb order between values of one JSON type
+ * (strings in the database collation), within/without: a is a JSON array
+ * of candidates.  a and b are JSON texts, sent as parameters. */
+typedef struct ht_graph_pred {
+    const char      *key;
+    ht_graph_pred_op op;
+    const char      *a, *b;
+} ht_graph_pred;
+
 typedef struct ht_graph_query {
     int                edge;
     const int64_t     *ids;      /* NULL = any id */
@@ -37,8 +53,17 @@ typedef struct ht_graph_query {
     const char *const *keys;     /* property keys that must exist */
     size_t             n_keys;
     int64_t            limit;    /* -1 = all */
+    const ht_graph_pred *preds;  /* all must hold */
+    size_t             n_preds;
+    const char        *order_key; /* NULL: id order; else this property's
+                                     jsonb order (elements without it are
+                                     left out), ties in id order */
+    int                order_desc;
+    int64_t            offset;   /* rows skipped first */
 } ht_graph_query;
 
+/* Streams the matches in keyset batches (on id, or on (order value, id)).
+ * The offset applies to the first batch only. */
 int ht_store_graph_scan(ht_db *db, ht_arena *a, const char *graph,
                         const ht_graph_query *q, ht_graph_row_cb cb, void *arg,
                         ht_err *err);

@@ -19,7 +19,7 @@ HT_PG_BIN=${HT_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 HT_DEPS=(build-essential cmake pkg-config libcivetweb-dev libnng-dev
          libmsgpack-dev libjansson-dev libcmocka-dev libpq-dev
-         postgresql-15 postgresql-client-15 curl)
+         postgresql-15 postgresql-client-15 curl clang libclang-rt-14-dev)
 
 ht_log() { printf '[hugetask] %s\n' "$*" >&2; }
 ht_die() { ht_log "error: $*"; exit 1; }
@@ -80,6 +80,22 @@ ht_build() {
             cmake --build "$dir" -j "${HT_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
     ) 9>"$dir/.ht-build.lock" || rc=$?
     [ "$rc" -eq 0 ] || ht_log "build in $dir failed (exit $rc)"
+    return "$rc"
+}
+
+# ht_build_target DIR TARGET [CMAKE_ARG...]: configures DIR and builds one
+# target (the fuzz build needs only its own).
+ht_build_target() {
+    local dir=$1 target=$2 rc=0
+    shift 2
+    mkdir -p "$dir" || ht_die "could not create build directory $dir"
+    (
+        flock 9 || exit 1
+        cmake -S "$HT_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" &&
+            cmake --build "$dir" --target "$target" \
+                -j "${HT_BUILD_JOBS:-$(nproc 2>/dev/null || echo 2)}"
+    ) 9>"$dir/.ht-build.lock" || rc=$?
+    [ "$rc" -eq 0 ] || ht_log "build of $target in $dir failed (exit $rc)"
     return "$rc"
 }
 

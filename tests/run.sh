@@ -12,6 +12,8 @@
 #   HT_CTEST_ARGS="..."  extra ctest arguments, e.g. "-L unit" or "-R seed"
 #   HT_CTEST_JOBS=N      ctest parallelism (default 1: the integration tests
 #                        measure latencies on a 2-core machine)
+#   HT_FUZZ_SECONDS=N    libFuzzer run over the Gremlin interpreter after
+#                        ctest (build-fuzz/, clang; default 60, 0 skips)
 #   tests/lsan.supp      LeakSanitizer suppressions, used when it exists
 set -euo pipefail
 
@@ -88,6 +90,24 @@ run_ctest build-asan "$HT_ROOT/build-asan" \
     LSAN_OPTIONS="$lsan" \
     HT_TEST_TIMEOUT_MULT=3
 ht_log "tests took $(( $(date +%s) - t0 )) s"
+
+# The fuzz target (tests/fuzz): seeds are the corpus scripts; new inputs go
+# to the temporary directory; a finding is saved there and fails the run.
+fuzz_secs=${HT_FUZZ_SECONDS:-60}
+if [ "$fuzz_secs" -gt 0 ]; then
+    fuzz_dir=$HT_ROOT/build-fuzz
+    mkdir -p "$tmp/fuzz"
+    if CC=clang ht_build_target "$fuzz_dir" fuzz -DHT_FUZZ=ON -DHT_TESTS=OFF &&
+        "$fuzz_dir/tests/fuzz/fuzz" -max_total_time="$fuzz_secs" \
+            -dict="$HT_ROOT/tests/fuzz/gremlin.dict" -artifact_prefix="$tmp/" \
+            "$tmp/fuzz" "$HT_ROOT/tests/fuzz/seeds" >"$tmp/fuzz.log" 2>&1; then
+        summaries+=("fuzz: clean for $fuzz_secs s ($(grep -c . "$tmp/fuzz.log") log lines)")
+    else
+        tail -n 40 "$tmp/fuzz.log" 2>/dev/null || true
+        summaries+=("fuzz: FAILED (see above; inputs in $tmp, kept with HT_TEST_KEEP=1)")
+        failed=1
+    fi
+fi
 
 for s in "${summaries[@]}"; do
     printf '%s\n' "$s"

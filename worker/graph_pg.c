@@ -95,6 +95,38 @@ on_row(void *arg, const ht_graph_row *r, ht_err *err)
     return s->cb(s->arg, &e, err);
 }
 
+static ht_graph_pred_op
+pred_op(gr_pred_op op)
+{
+    switch (op) {
+    case GR_P_EQ: return HT_GP_EQ;
+    case GR_P_NEQ: return HT_GP_NEQ;
+    case GR_P_LT: return HT_GP_LT;
+    case GR_P_LTE: return HT_GP_LTE;
+    case GR_P_GT: return HT_GP_GT;
+    case GR_P_GTE: return HT_GP_GTE;
+    case GR_P_INSIDE: return HT_GP_INSIDE;
+    case GR_P_OUTSIDE: return HT_GP_OUTSIDE;
+    case GR_P_BETWEEN: return HT_GP_BETWEEN;
+    case GR_P_WITHIN: return HT_GP_WITHIN;
+    default: return HT_GP_WITHOUT;
+    }
+}
+
+/* A JSON value's text (in arena a), or NULL. */
+static const char *
+json_text(ht_arena *a, const json_t *j)
+{
+    char       *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *copy;
+
+    if (text == NULL)
+        return NULL;
+    copy = ht_arena_strdup(a, text);
+    free(text);
+    return copy;
+}
+
 /* gr_query -> ht_graph_query; the has(k, v) pairs become one containment
  * object (its text in arena a). */
 static int
@@ -111,6 +143,27 @@ to_query(ht_arena *a, const gr_query *q, ht_graph_query *out, ht_err *err)
     out->labels = q->labels;
     out->n_labels = q->n_labels;
     out->limit = q->limit;
+    out->order_key = q->order_key;
+    out->order_desc = q->order_desc;
+    out->offset = q->offset;
+    if (q->n_preds > 0) {
+        ht_graph_pred *preds = ht_arena_calloc(a, sizeof(*preds) * q->n_preds);
+
+        if (preds == NULL)
+            return oom(err);
+        for (size_t i = 0; i < q->n_preds; i++) {
+            const gr_qpred *p = &q->preds[i];
+
+            preds[i].key = p->key;
+            preds[i].op = pred_op(p->op);
+            preds[i].a = json_text(a, p->a);
+            preds[i].b = p->b ? json_text(a, p->b) : NULL;
+            if (preds[i].a == NULL || (p->b && preds[i].b == NULL))
+                return oom(err);
+        }
+        out->preds = preds;
+        out->n_preds = q->n_preds;
+    }
     if (q->n_has > 0) {
         keys = ht_arena_alloc(a, sizeof(*keys) * q->n_has);
         if (keys == NULL)

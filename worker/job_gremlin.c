@@ -40,7 +40,8 @@ wk_run_gremlin(wk_job *job, char **result)
     json_error_t jerr;
     json_t      *input, *script, *bindings;
     wk_graph_pg  pg = { job->gdb, job->task.graph };
-    gr_host      host = { job, host_check, host_sleep, host_progress };
+    gr_host      host = { .arg = job, .check = host_check,
+                          .sleep_ms = host_sleep, .progress = host_progress };
     gr_job       gj;
 
     input = job->task.input ? json_loads(job->task.input, 0, &jerr) : NULL;

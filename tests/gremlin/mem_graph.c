@@ -209,6 +209,95 @@ mg_add_edge(void *gp, ht_arena *a, const char *label, int64_t out_v,
     return export(a, g, GR_ELEM_EDGE, &g->work.e[g->work.ne - 1], out, err);
 }
 
+/* JSON values ordered as PostgreSQL orders jsonb: null, strings,
+ * numbers, booleans, arrays, objects; *same 0 when the types differ. */
+static int
+jrank(const json_t *j)
+{
+    switch (json_typeof(j)) {
+    case JSON_NULL: return 0;
+    case JSON_STRING: return 1;
+    case JSON_INTEGER: case JSON_REAL: return 2;
+    case JSON_TRUE: case JSON_FALSE: return 3;
+    case JSON_ARRAY: return 4;
+    default: return 5;
+    }
+}
+
+static int
+jcmp(const json_t *a, const json_t *b, int *same)
+{
+    int ra = jrank(a), rb = jrank(b);
+
+    *same = ra == rb;
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    if (ra == 2) {
+        if (json_is_integer(a) && json_is_integer(b))
+            return (json_integer_value(a) > json_integer_value(b)) -
+                   (json_integer_value(a) < json_integer_value(b));
+        return (json_number_value(a) > json_number_value(b)) -
+               (json_number_value(a) < json_number_value(b));
+    }
+    if (ra == 1) {
+        size_t la = json_string_length(a), lb = json_string_length(b);
+        int    c = memcmp(json_string_value(a), json_string_value(b),
+                          la < lb ? la : lb);
+
+        if (c == 0)
+            c = (la > lb) - (la < lb);
+        return (c > 0) - (c < 0);
+    }
+    if (ra == 3)
+        return json_is_true(a) - json_is_true(b);
+    if (ra == 0)
+        return 0;
+    *same = 0; /* arrays and objects: not ordered here */
+    return json_equal(a, b) ? 0 : 1;
+}
+
+static int
+jeq(const json_t *a, const json_t *b)
+{
+    int same, c = jcmp(a, b, &same);
+
+    if (jrank(a) >= 4)
+        return json_equal(a, b);
+    return same && c == 0;
+}
+
+static int
+pred_holds(const gr_qpred *p, const json_t *v)
+{
+    int s1 = 0, s2 = 0, c1 = 0, c2 = 0;
+
+    if (p->op == GR_P_WITHIN || p->op == GR_P_WITHOUT) {
+        size_t  i;
+        json_t *w;
+        int     found = 0;
+
+        json_array_foreach(p->a, i, w) if (jeq(v, w)) found = 1;
+        return p->op == GR_P_WITHIN ? found : !found;
+    }
+    if (p->op == GR_P_EQ)
+        return jeq(v, p->a);
+    if (p->op == GR_P_NEQ)
+        return !jeq(v, p->a);
+    c1 = jcmp(v, p->a, &s1);
+    if (p->b)
+        c2 = jcmp(v, p->b, &s2);
+    switch (p->op) {
+    case GR_P_LT: return s1 && c1 < 0;
+    case GR_P_LTE: return s1 && c1 <= 0;
+    case GR_P_GT: return s1 && c1 > 0;
+    case GR_P_GTE: return s1 && c1 >= 0;
+    case GR_P_INSIDE: return s1 && s2 && c1 > 0 && c2 < 0;
+    case GR_P_OUTSIDE: return (s1 && c1 < 0) || (s2 && c2 > 0);
+    case GR_P_BETWEEN: return s1 && s2 && c1 >= 0 && c2 < 0;
+    default: return 0;
+    }
+}
+
 static int
 matches(const gr_query *q, const mem_elem *m)
 {
@@ -228,9 +317,17 @@ matches(const gr_query *q, const mem_elem *m)
 
         if (v == NULL)
             return 0;
-        if (q->has_values[i] && !json_equal(v, q->has_values[i]))
+        if (q->has_values[i] && !jeq(v, q->has_values[i]))
             return 0;
     }
+    for (size_t i = 0; i < q->n_preds; i++) {
+        json_t *v = json_object_get(m->props, q->preds[i].key);
+
+        if (v == NULL || !pred_holds(&q->preds[i], v))
+            return 0;
+    }
+    if (q->order_key && json_object_get(m->props, q->order_key) == NULL)
+        return 0;
     return 1;
 }
 
@@ -239,6 +336,22 @@ cmp_ptr_id(const void *x, const void *y)
 {
     const mem_elem *a = *(mem_elem *const *) x, *b = *(mem_elem *const *) y;
 
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* qsort has no context: the order of the scan being sorted */
+static const gr_query *sort_q;
+
+static int
+cmp_ordered(const void *x, const void *y)
+{
+    const mem_elem *a = *(mem_elem *const *) x, *b = *(mem_elem *const *) y;
+    int             same,
+        c = jcmp(json_object_get(a->props, sort_q->order_key),
+                 json_object_get(b->props, sort_q->order_key), &same);
+
+    if (c != 0)
+        return sort_q->order_desc ? -c : c;
     return (a->id > b->id) - (a->id < b->id);
 }
 
@@ -253,7 +366,18 @@ select_sorted(mem_graph *g, const gr_query *q, size_t *n_out)
     for (size_t i = 0; i < n; i++)
         if (matches(q, &arr[i]))
             sel[k++] = &arr[i];
-    qsort(sel, k, sizeof(*sel), cmp_ptr_id);
+    if (q->order_key) {
+        sort_q = q;
+        qsort(sel, k, sizeof(*sel), cmp_ordered);
+    } else {
+        qsort(sel, k, sizeof(*sel), cmp_ptr_id);
+    }
+    if (q->offset > 0) {
+        size_t off = (uint64_t) q->offset < k ? (size_t) q->offset : k;
+
+        memmove(sel, sel + off, (k - off) * sizeof(*sel));
+        k -= off;
+    }
     if (q->limit >= 0 && (uint64_t) q->limit < k)
         k = (size_t) q->limit;
     *n_out = k;
@@ -266,6 +390,9 @@ note_query(mem_graph *g, const gr_query *q)
     g->stats.last_limit = q->limit;
     g->stats.last_n_has = q->n_has;
     g->stats.last_n_labels = q->n_labels;
+    g->stats.last_n_preds = q->n_preds;
+    g->stats.last_offset = q->offset;
+    g->stats.last_ordered = q->order_key != NULL;
 }
 
 static int

@@ -20,6 +20,9 @@ typedef struct mem_graph_stats {
     int64_t last_limit;         /* the limit of the last scan or count */
     size_t last_n_has;          /* has filters in the last scan or count */
     size_t last_n_labels;
+    size_t last_n_preds;        /* has(k, P) pushed into the last query */
+    int64_t last_offset;
+    int last_ordered;           /* the last query had an order key */
 } mem_graph_stats;
 
 extern const gr_graph_ops mem_graph_ops;

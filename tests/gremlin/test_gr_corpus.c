@@ -107,7 +107,7 @@ static void
 run_script(test *t, const char *script)
 {
     ht_arena *a = ht_arena_new(0, t->arena_cap);
-    gr_host   host = {&t->host, host_check, host_sleep, host_progress};
+    gr_host   host = {&t->host, host_check, host_sleep, host_progress, NULL};
     gr_job    job;
     char     *result = NULL;
     ht_err    err;

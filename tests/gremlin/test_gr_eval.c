@@ -279,6 +279,84 @@ test_eval_bindings_shadow_builtins(void **state)
     json_decref(b);
 }
 
+
+static void
+test_eval_predicates_and_count_are_pushed_down(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().hasLabel('person').has('age', gt(28))"
+                            ".has('name', within('marko', 'josh')).count()"),
+                     HT_OK);
+    assert_string_equal(f->result, "[2]");
+    assert_int_equal(s->counts, 1);
+    assert_int_equal(s->scans, 0);
+    assert_int_equal(s->last_n_preds, 2);
+    assert_int_equal(s->last_n_labels, 1);
+}
+
+static void
+test_eval_order_and_range_are_pushed_down(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().has('age').order().by('age', desc)"
+                            ".range(1, 3).values('name')"),
+                     HT_OK);
+    assert_string_equal(f->result, "[\"josh\",\"marko\"]");
+    assert_int_equal(s->scans, 1);
+    assert_int_equal(s->last_ordered, 1);
+    assert_int_equal(s->last_offset, 1);
+    assert_int_equal(s->last_limit, 2);
+}
+
+static void
+test_eval_skip_then_limit_compose(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().skip(1).limit(3).skip(1).id()"), HT_OK);
+    assert_string_equal(f->result, "[3,4]");
+    assert_int_equal(s->scans, 1);
+    assert_int_equal(s->last_offset, 2);
+    assert_int_equal(s->last_limit, 2);
+}
+
+static void
+test_eval_child_traversals_are_batched(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+
+    assert_int_equal(run(f, "g.V().where(out('created')).order()"
+                            ".by(out().count(), desc).id()"),
+                     HT_OK);
+    assert_string_equal(f->result, "[1,4,6]");
+    /* one adjacency call for where(), one for by(): not one per vertex */
+    assert_int_equal(s->adjacents, 2);
+}
+
+static void
+test_eval_repeat_is_bounded_by_the_step_budget(void **state)
+{
+    fixture *f = *state;
+    gr_job   job;
+
+    memset(&job, 0, sizeof(job));
+    job.script = "g.V().repeat(both()).until(has('name', 'nobody'))";
+    job.graph_name = "hugegraph";
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.host = &f->host;
+    job.arena = f->a;
+    job.max_steps = 100000;
+    assert_int_equal(gr_run(&job, &f->result), HT_ELIMIT);
+    assert_non_null(strstr(f->result, "step budget"));
+}
+
 int
 main(void)
 {
@@ -311,6 +389,16 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eval_bindings_shadow_builtins,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_predicates_and_count_are_pushed_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_order_and_range_are_pushed_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eval_skip_then_limit_compose,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_child_traversals_are_batched, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_repeat_is_bounded_by_the_step_budget, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -168,9 +168,9 @@ test_parse_unsupported_constructs(void **state)
                  "line 1, column 12: closures are not supported");
     expect_error("x = { a -> a }", HT_EINVAL, "UnsupportedSyntax",
                  "line 1, column 5: closures are not supported");
-    expect_error("g.V()\n    .repeat(out()).times(2)", HT_EINVAL,
+    expect_error("g.V()\n    .union(out()).times(2)", HT_EINVAL,
                  "UnsupportedSyntax",
-                 "line 2, column 6: step 'repeat' is not supported");
+                 "line 2, column 6: step 'union' is not supported");
     expect_error("import foo", HT_EINVAL, "UnsupportedSyntax",
                  "line 1, column 1: 'import' is not supported");
     expect_error("2 ** 3", HT_EINVAL, "UnsupportedSyntax",
@@ -210,8 +210,10 @@ static void
 test_check_lists_unsupported_steps(void **state)
 {
     (void) state;
-    assert_true(gr_step_is_unsupported("repeat"));
-    assert_true(gr_step_is_unsupported("order"));
+    assert_true(gr_step_is_unsupported("union"));
+    assert_true(gr_step_is_unsupported("match"));
+    assert_false(gr_step_is_unsupported("repeat"));
+    assert_false(gr_step_is_unsupported("order"));
     assert_false(gr_step_is_unsupported("out"));
     assert_false(gr_step_is_unsupported("count"));
 }

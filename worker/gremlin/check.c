@@ -14,19 +14,13 @@
 #include <string.h>
 
 static const char *const unsupported_steps[] = {
-    "addE", "addV", "aggregate", "and", "as", "barrier", "by", "cap",
-    "choose", "coalesce", "coin", "constant", "cyclicPath", "dedup",
-    "elementMap", "emit", "explain", "filter", "flatMap", "fold", "from",
-    "group", "groupCount", "hasKey", "hasValue", "identity", "index",
-    "inject", "is", "key", "local", "loops", "map", "match", "math", "max",
-    "mean", "min", "not", "optional", "option", "or", "order", "otherV",
-    "path", "profile", "project", "propertyMap", "range",
-    "repeat", "sack", "sample", "select", "sideEffect", "simplePath", "skip",
-    "store", "subgraph", "sum", "tail", "timeLimit", "times", "to", "tree",
-    "unfold", "union", "until", "valueMap", "where", "withSack",
-    "withSideEffect", "toSet", "tryNext", "hasNot", "bothV", "with",
-    "shortestPath", "connectedComponent", "pageRank", "peerPressure",
-    "program", NULL};
+    "aggregate", "and", "barrier", "cap", "choose", "coin", "cyclicPath",
+    "explain", "filter", "flatMap", "hasKey", "hasValue", "index", "inject",
+    "key", "local", "loops", "map", "match", "math", "optional", "option",
+    "or", "profile", "project", "propertyMap", "sack", "sample",
+    "sideEffect", "store", "subgraph", "timeLimit", "tree", "union",
+    "withSack", "withSideEffect", "with", "shortestPath",
+    "connectedComponent", "pageRank", "peerPressure", "program", NULL};
 
 int
 gr_step_is_unsupported(const char *name)

@@ -304,7 +304,9 @@ lookup(gr_ctx *c, const gr_node *n, gr_value *out)
         {"graph", GR_OBJ_GRAPH}, {"g", GR_OBJ_SOURCE},
         {"gremlinJob", GR_OBJ_JOB}, {"T", GR_OBJ_T},
         {"Thread", GR_OBJ_THREAD}, {"P", GR_OBJ_P}, {"Order", GR_OBJ_ORDER},
-        {"Direction", GR_OBJ_DIRECTION},
+        {"Direction", GR_OBJ_DIRECTION}, {"__", GR_OBJ_ANON},
+        {"asc", GR_OBJ_ASC}, {"desc", GR_OBJ_DESC}, {"incr", GR_OBJ_ASC},
+        {"decr", GR_OBJ_DESC},
     };
 
     if (v == NULL)
@@ -756,6 +758,21 @@ graph_method(gr_ctx *c, const gr_node *n, gr_obj obj, const gr_value *args,
     if (obj == GR_OBJ_SOURCE && (strcmp(m, "V") == 0 || strcmp(m, "E") == 0))
         return gr_trav_source(c, n, m[0] == 'V' ? GR_S_V : GR_S_E, args, na,
                               out);
+    if (obj == GR_OBJ_SOURCE &&
+        (strcmp(m, "addV") == 0 || strcmp(m, "addE") == 0))
+        return gr_trav_source(c, n, m[3] == 'V' ? GR_S_ADDV : GR_S_ADDE,
+                              args, na, out);
+    if (obj == GR_OBJ_P || obj == GR_OBJ_ANON) {
+        int handled = 0;
+
+        rc = obj == GR_OBJ_P ? gr_pred_make(c, n, m, args, na, out, &handled)
+                             : gr_trav_anon(c, n, m, args, na, out, &handled);
+        if (handled)
+            return rc;
+        if (obj == GR_OBJ_ANON)
+            return throw_at(c, n, "UnsupportedSyntax",
+                            "step '%s' is not supported", m);
+    }
     if (obj == GR_OBJ_SOURCE)
         return throw_at(c, n, "UnsupportedSyntax", "step '%s' is not supported",
                         m);
@@ -773,8 +790,10 @@ graph_method(gr_ctx *c, const gr_node *n, gr_obj obj, const gr_value *args,
     }
     if (obj == GR_OBJ_JOB && strcmp(m, "setMinSaveInterval") == 0 &&
         na == 1 && args[0].kind == GR_VAL_INT) {
-        /* the worker decides when to write progress; kept for progress() */
+        /* the worker decides when to write progress */
         c->min_save_interval = args[0].u.i;
+        if (c->job->host && c->job->host->save_interval)
+            c->job->host->save_interval(c->job->host->arg, args[0].u.i);
         *out = gr_null();
         return HT_OK;
     }
@@ -1157,10 +1176,18 @@ eval_call(gr_ctx *c, const gr_node *n, gr_value *out)
             return rc;
     }
     if (n->a == NULL) {
+        int handled = 0;
+
         if (strcmp(n->str, "sleep") == 0) {
             *out = gr_null();
             return sleep_ms(c, n, args, na);
         }
+        /* out() inside step arguments: an anonymous traversal; gt(1): P */
+        rc = gr_trav_anon(c, n, n->str, args, na, out, &handled);
+        if (!handled)
+            rc = gr_pred_make(c, n, n->str, args, na, out, &handled);
+        if (handled)
+            return rc;
         return throw_at(c, n, "MissingMethodException",
                         "No signature of method: %s() is applicable for %zu "
                         "arguments", n->str, na);
@@ -1184,6 +1211,14 @@ eval_member(gr_ctx *c, const gr_node *n, gr_value *out)
         return rc;
     if (self.kind == GR_VAL_NULL && n->ival) {
         *out = gr_null();
+        return HT_OK;
+    }
+    if (self.kind == GR_VAL_OBJ && self.u.obj == GR_OBJ_ORDER &&
+        (strcmp(n->str, "asc") == 0 || strcmp(n->str, "desc") == 0 ||
+         strcmp(n->str, "incr") == 0 || strcmp(n->str, "decr") == 0)) {
+        *out = gr_obj_value(n->str[0] == 'a' || n->str[0] == 'i'
+                                ? GR_OBJ_ASC
+                                : GR_OBJ_DESC);
         return HT_OK;
     }
     if (self.kind == GR_VAL_OBJ && self.u.obj == GR_OBJ_T &&

@@ -37,6 +37,30 @@ typedef struct gr_elem {
     const char  *out_label, *in_label; /* (in arena) */
 } gr_elem;
 
+/* Predicates of has(key, P) (and of is(P) in the interpreter). */
+#define GR_PRED_LIST(X)                                                     \
+    X(GR_P_EQ, "eq") X(GR_P_NEQ, "neq") X(GR_P_LT, "lt") X(GR_P_LTE, "lte") \
+    X(GR_P_GT, "gt") X(GR_P_GTE, "gte") X(GR_P_INSIDE, "inside")           \
+    X(GR_P_OUTSIDE, "outside") X(GR_P_BETWEEN, "between")                  \
+    X(GR_P_WITHIN, "within") X(GR_P_WITHOUT, "without")
+#define GR_X_PRED_ENUM(id, name) id,
+typedef enum { GR_PRED_LIST(GR_X_PRED_ENUM) GR_P_COUNT } gr_pred_op;
+
+/*
+ * has(key, P) pushed into the store.  The element must have the key, and
+ * its value v must pass: eq/neq v == a (numbers by value); lt/lte/gt/gte
+ * v against a; inside a < v < b; outside v < a or v > b; between
+ * a <= v < b; within/without v equal to one/none of the items of the JSON
+ * array a.  Ordering needs v and a of the same JSON type (two numbers, two
+ * strings, two booleans), else the predicate is false; strings compare
+ * bytewise.  Operands are numbers, strings or booleans.
+ */
+typedef struct gr_qpred {
+    const char *key;
+    gr_pred_op  op;
+    json_t     *a, *b; /* b for inside/outside/between only */
+} gr_qpred;
+
 /* The filters at the head of g.V()/g.E(), pushed into the store. */
 typedef struct gr_query {
     gr_elem_kind   kind;
@@ -48,9 +72,16 @@ typedef struct gr_query {
     json_t       **has_values; /* NULL entry = key exists (has(k)) */
     size_t         n_has;
     int64_t        limit;     /* -1 = no limit */
+    /* added by level 2; zero means "none" */
+    const gr_qpred *preds;    /* has(k, P): all must hold */
+    size_t          n_preds;
+    const char     *order_key; /* order().by(key): elements lacking the key
+                                  are left out; ties in ascending id */
+    int             order_desc;
+    int64_t         offset;   /* matches skipped before limit counts */
 } gr_query;
 
-/* Called once per element in id order; return 0 to go on, 1 to stop early,
+/* Called once per element in id order (or order_key order); return 0 to go on, 1 to stop early,
  * or a negative HT_E* code (with err filled) to fail the scan. */
 typedef int (*gr_elem_cb)(void *arg, const gr_elem *e, ht_err *err);
 
@@ -92,6 +123,10 @@ typedef struct gr_host {
     int (*sleep_ms)(void *arg, int64_t ms, ht_err *err);
     /* gremlinJob.updateProgress(n); the worker decides when to write it. */
     void (*progress)(void *arg, int64_t value);
+    /* gremlinJob.setMinSaveInterval(seconds), or NULL: the least time the
+     * worker should leave between two progress writes (progress itself is
+     * called on every updateProgress; it only records the value). */
+    void (*save_interval)(void *arg, int64_t seconds);
 } gr_host;
 
 typedef struct gr_job {

@@ -395,7 +395,9 @@ parse_primary(parser *p, gr_node **out)
         if (is_kw(t, "new"))
             return unsupported(p, t, "object creation ('new') is not "
                                      "supported");
-        if (is_reserved(t))
+        /* in(...) is the step, inside step arguments */
+        if (is_reserved(t) &&
+            !(is_kw(t, "in") && peek_at(p, 1)->kind == GR_TK_LPAREN))
             return syntax_error(p, t, "expected an expression");
         next(p);
         if (is_kw(t, "true") || is_kw(t, "false")) {

@@ -419,6 +419,29 @@ to_string(tbuf *b, const gr_value *v)
         return tputs(b, (int) v->u.obj >= 0 && v->u.obj < GR_OBJ_COUNT
                             ? obj_names[v->u.obj]
                             : "?");
+    case GR_VAL_PRED: {
+        const gr_pred *p = v->u.pred;
+
+        rc = tputs(b, gr_pred_name(p->op));
+        if (rc == HT_OK)
+            rc = tputs(b, "(");
+        if (rc == HT_OK && p->vals) {
+            gr_value l;
+
+            l.kind = GR_VAL_LIST;
+            l.u.list = p->vals;
+            rc = to_string(b, &l);
+        } else if (rc == HT_OK) {
+            rc = to_string(b, &p->a);
+            if (rc == HT_OK && (p->op == GR_P_INSIDE || p->op == GR_P_OUTSIDE ||
+                                p->op == GR_P_BETWEEN)) {
+                rc = tputs(b, ", ");
+                if (rc == HT_OK)
+                    rc = to_string(b, &p->b);
+            }
+        }
+        return rc == HT_OK ? tputs(b, ")") : rc;
+    }
     case GR_VAL_EXC:
         rc = tputs(b, v->u.exc->kind);
         if (rc == HT_OK)
@@ -590,4 +613,51 @@ gr_value_to_json_prop(const gr_value *v, json_t **out)
         return HT_ENOMEM;
     *out = j;
     return HT_OK;
+}
+
+#define GR_X_PRED_NAME(id, name) name,
+static const char *const pred_names[] = {GR_PRED_LIST(GR_X_PRED_NAME)};
+
+const char *
+gr_pred_name(int op)
+{
+    return op >= 0 && op < GR_P_COUNT ? pred_names[op] : "?";
+}
+
+/* x op y for the ordering predicates; 0 when the two do not compare. */
+static int
+ordered(const gr_value *x, const gr_value *y, int want_lt, int or_eq)
+{
+    int c;
+
+    if (gr_value_compare(x, y, &c) != HT_OK)
+        return 0;
+    if (c == 0)
+        return or_eq;
+    return want_lt ? c < 0 : c > 0;
+}
+
+int
+gr_pred_test(const gr_pred *p, const gr_value *v)
+{
+    switch (p->op) {
+    case GR_P_EQ: return gr_value_equals(v, &p->a);
+    case GR_P_NEQ: return !gr_value_equals(v, &p->a);
+    case GR_P_LT: return ordered(v, &p->a, 1, 0);
+    case GR_P_LTE: return ordered(v, &p->a, 1, 1);
+    case GR_P_GT: return ordered(v, &p->a, 0, 0);
+    case GR_P_GTE: return ordered(v, &p->a, 0, 1);
+    case GR_P_INSIDE: return ordered(v, &p->a, 0, 0) && ordered(v, &p->b, 1, 0);
+    case GR_P_OUTSIDE: return ordered(v, &p->a, 1, 0) || ordered(v, &p->b, 0, 0);
+    case GR_P_BETWEEN: return ordered(v, &p->a, 0, 1) && ordered(v, &p->b, 1, 0);
+    case GR_P_WITHIN:
+    case GR_P_WITHOUT: {
+        int found = 0;
+
+        for (size_t i = 0; p->vals && i < p->vals->n && !found; i++)
+            found = gr_value_equals(v, &p->vals->items[i]);
+        return p->op == GR_P_WITHIN ? found : !found;
+    }
+    default: return 0;
+    }
 }

@@ -25,7 +25,7 @@
     X(GR_VAL_STRING, "String") X(GR_VAL_LIST, "List") X(GR_VAL_MAP, "Map")  \
     X(GR_VAL_RANGE, "Range") X(GR_VAL_ELEM, "Element")                      \
     X(GR_VAL_TRAV, "Traversal") X(GR_VAL_OBJ, "Object")                     \
-    X(GR_VAL_EXC, "Exception")
+    X(GR_VAL_EXC, "Exception") X(GR_VAL_PRED, "P")
 
 #define GR_X_VALUE_ENUM(id, name) id,
 typedef enum { GR_VALUE_LIST(GR_X_VALUE_ENUM) GR_VAL_COUNT } gr_value_kind;
@@ -36,7 +36,8 @@ typedef enum { GR_VALUE_LIST(GR_X_VALUE_ENUM) GR_VAL_COUNT } gr_value_kind;
     X(GR_OBJ_TX, "transaction") X(GR_OBJ_JOB, "gremlinJob")                 \
     X(GR_OBJ_T, "T") X(GR_OBJ_T_LABEL, "label") X(GR_OBJ_T_ID, "id")        \
     X(GR_OBJ_THREAD, "Thread") X(GR_OBJ_P, "P") X(GR_OBJ_ORDER, "Order")    \
-    X(GR_OBJ_DIRECTION, "Direction")
+    X(GR_OBJ_DIRECTION, "Direction") X(GR_OBJ_ANON, "__")                  \
+    X(GR_OBJ_ASC, "asc") X(GR_OBJ_DESC, "desc")
 
 #define GR_X_OBJ_ENUM(id, name) id,
 typedef enum { GR_OBJ_LIST(GR_X_OBJ_ENUM) GR_OBJ_COUNT } gr_obj;
@@ -44,6 +45,7 @@ typedef enum { GR_OBJ_LIST(GR_X_OBJ_ENUM) GR_OBJ_COUNT } gr_obj;
 typedef struct gr_list  gr_list;
 typedef struct gr_map   gr_map;
 typedef struct gr_trav  gr_trav;
+typedef struct gr_pred  gr_pred;
 
 /* A caught exception, as "catch (Exception e)" binds it. */
 typedef struct gr_exc {
@@ -70,6 +72,7 @@ typedef struct gr_value {
         gr_trav *trav;
         gr_obj   obj;
         gr_exc  *exc;
+        gr_pred *pred;
     } u;
 } gr_value;
 
@@ -83,6 +86,20 @@ struct gr_map {
     gr_value *keys, *vals;
     size_t    n, cap;
 };
+
+/* A predicate, P.gt(3): op is a gr_pred_op (gremlin.h); within/without
+ * hold their values in vals, the others their operands in a and b. */
+struct gr_pred {
+    int      op;
+    gr_value a, b;
+    gr_list *vals;
+};
+
+/* Whether v passes predicate p (Gremlin's semantics: comparisons need two
+ * numbers, two strings or two booleans, else they are false). */
+int gr_pred_test(const gr_pred *p, const gr_value *v);
+/* The predicate's name ("gt"; static). */
+const char *gr_pred_name(int op);
 
 /* Constructors that cannot fail. */
 gr_value gr_null(void);

@@ -1,0 +1,1 @@
+g.V().each { println it }

@@ -1,0 +1,3 @@
+graph.addVertex('x')
+graph.tx().commit()
+g.V().local(out().count())

@@ -1,0 +1,2 @@
+def t = g.V()
+t.frobnicate()

@@ -1,0 +1,1 @@
+graph.addVertex('x').value('name')

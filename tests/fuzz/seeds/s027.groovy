@@ -1,0 +1,1 @@
+graph.addVertex(T.label, 'man', 'name')

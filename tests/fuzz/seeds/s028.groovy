@@ -1,0 +1,1 @@
+graph.addVertex(T.id, 5); graph.addVertex(T.id, 5)

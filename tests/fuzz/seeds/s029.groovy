@@ -1,0 +1,2 @@
+graph.addVertex(T.id, 5)
+try { graph.addVertex(T.id, 5) } catch (IllegalArgumentException e) { 'dup' }

@@ -1,0 +1,1 @@
+graph.addVertex('a'); graph.tx().rollback(); g.V().count()

@@ -1,0 +1,1 @@
+hugegraph.traversal().V()

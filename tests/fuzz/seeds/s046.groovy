@@ -1,0 +1,1 @@
+graph.addVertex('x'); graph.addVertex('y'); g.V().count()

@@ -1,0 +1,1 @@
+try { 1 / 0 } catch (InterruptedException e) { 'caught' }

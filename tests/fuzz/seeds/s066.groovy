@@ -1,0 +1,1 @@
+[name, n + 1, list, m.k]

@@ -1,0 +1,2 @@
+if (true) { def inner = 1 }
+inner

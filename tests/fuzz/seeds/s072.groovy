@@ -1,0 +1,1 @@
+['Abc'.toUpperCase(), 'Abc'.toLowerCase(), 'abc'.length(), 'abc'.contains('b'), 'abc'.startsWith('ab'), 'abc'.endsWith('bc'), 'abc'[1], 12.toString()]

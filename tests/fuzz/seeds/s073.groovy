@@ -1,0 +1,3 @@
+gremlinJob.setMinSaveInterval(1)
+gremlinJob.updateProgress(42)
+gremlinJob.progress()

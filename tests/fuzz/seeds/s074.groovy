@@ -1,0 +1,2 @@
+def x = null
+[x?.size(), x?.foo]

@@ -1,0 +1,10 @@
+[g.V().has('age', gt(30)).values('name').toList(),
+ g.V().has('age', P.lte(29)).values('name').toList(),
+ g.V().has('age', inside(27, 32)).values('name').toList(),
+ g.V().has('age', outside(28, 33)).values('name').toList(),
+ g.V().has('age', between(27, 32)).values('name').toList(),
+ g.V().has('name', within('josh', 'lop', 'nobody')).id().toList(),
+ g.V().has('name', without(['josh', 'lop'])).id().toList(),
+ g.V().has('age', neq(29)).id().toList(),
+ g.V().has('age', P.eq(32)).id().toList(),
+ g.V().has('name', gte('p')).values('name').toList()]

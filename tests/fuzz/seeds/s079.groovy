@@ -1,0 +1,1 @@
+g.V().hasNot('age').values('name')

@@ -1,0 +1,1 @@
+g.V(1).out().order().by('name').values('name')

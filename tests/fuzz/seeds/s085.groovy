@@ -1,0 +1,1 @@
+g.V(1).as('a').out('created').as('b').in('created').path().by('name')

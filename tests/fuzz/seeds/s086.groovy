@@ -1,0 +1,1 @@
+g.V(1).out('created').in('created').simplePath().values('name')

@@ -1,0 +1,1 @@
+[g.V(1).valueMap().next(), g.V(3).valueMap('name').next(), g.V(2).valueMap(true).next(), g.V(1).elementMap().next(), g.E(7).elementMap().next(), g.E(7).valueMap().next(), g.V(1).properties('age').toList()]

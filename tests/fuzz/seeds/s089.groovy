@@ -1,0 +1,1 @@
+[g.V().values('age').sum().next(), g.V().values('age').min().next(), g.V().values('age').max().next(), g.V().values('age').mean().next(), g.E().values('weight').sum().next(), g.V().values('name').max().next(), g.V().values('nothing').sum().toList()]

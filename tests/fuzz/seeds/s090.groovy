@@ -1,0 +1,1 @@
+[g.V().range(1, 3).id().toList(), g.V().skip(4).id().toList(), g.V().tail(2).id().toList(), g.V().tail().id().toList(), g.V(1).out().range(1, -1).id().toList(), g.V().values('name').limit(2).toList(), g.V().range(2, 4).count().next()]

@@ -1,0 +1,1 @@
+g.V(1).as('a').out('created').in('created').where(neq('a')).values('name')

@@ -1,0 +1,1 @@
+g.V(1).repeat(out()).times(2).path().by('name')

@@ -1,0 +1,1 @@
+g.V(3).where(in('created').has('name', 'peter')).identity().values('name')

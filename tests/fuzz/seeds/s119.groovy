@@ -1,0 +1,1 @@
+g.V().hasLabel('person').has('age', 29).values('name')

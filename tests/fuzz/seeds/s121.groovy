@@ -1,0 +1,1 @@
+g.V().has('person', 'name', 'josh').id()

@@ -1,0 +1,1 @@
+g.V(1, 4).out().out().values('name')

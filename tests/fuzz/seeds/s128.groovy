@@ -1,0 +1,1 @@
+[g.V(1).values('age', 'name').toList(), g.V(3).values().toList()]

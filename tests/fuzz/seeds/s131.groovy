@@ -1,0 +1,1 @@
+g.V().hasLabel('software').drop().iterate()

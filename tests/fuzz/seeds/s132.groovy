@@ -1,0 +1,2 @@
+def t = g.V().drop()
+g.V().count()

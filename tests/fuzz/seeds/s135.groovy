@@ -1,0 +1,2 @@
+g.V(1).next().remove()
+[g.V().count().next(), g.E().count().next()]

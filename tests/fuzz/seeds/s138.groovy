@@ -1,0 +1,1 @@
+g.V().hasLabel('person').values('age')

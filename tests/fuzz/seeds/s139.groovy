@@ -1,0 +1,1 @@
+g.V(1).values('name').out()

@@ -7,11 +7,18 @@
  * Content-Length so keep-alive works.  Each civetweb worker thread owns one
  * lazily opened connection, closed when the thread exits.  No document
  * root: civetweb serves no files.
+ *
+ * Stopping waits for the requests already inside begin_request (a body
+ * still arriving, a query running) before mg_stop, which would otherwise
+ * cut them off mid-read without a reply: a SIGTERM'd API answers what it
+ * has started (issue 4).  The wait is capped at DRAIN_MS.
  */
 #include "api-server/http_server.h"
 
 #include <civetweb.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,17 +27,23 @@
 #include "common/log.h"
 #include "common/util.h"
 
+/* The longest a stop waits for in-flight requests. */
+#define DRAIN_MS 10000
+
 struct api_http {
     struct mg_context *mg;
     const api_ctx     *ctx;
+    atomic_int         inflight; /* requests inside begin_request */
 };
 
 typedef struct thread_state {
     ht_db *db;
 } thread_state;
 
+/* Writes the reply; with head_only the headers say what the body would
+ * be, but it is not sent. */
 static void
-send_reply(struct mg_connection *conn, const api_resp *resp)
+send_reply(struct mg_connection *conn, const api_resp *resp, int head_only)
 {
     char len[32];
 
@@ -43,7 +56,7 @@ send_reply(struct mg_connection *conn, const api_resp *resp)
     (void) mg_response_header_add(conn, "Content-Length", len, -1);
     if (mg_response_header_send(conn) < 0)
         return;
-    if (resp->body != NULL && resp->len > 0 &&
+    if (!head_only && resp->body != NULL && resp->len > 0 &&
         mg_write(conn, resp->body, resp->len) < 0)
         HT_LOG_DEBUG("http.write_failed", "bytes=%zu", resp->len);
 }
@@ -103,11 +116,14 @@ begin_request(struct mg_connection *conn)
     api_req       req = { 0 };
     api_resp      resp = { 500, NULL, 0 };
     int64_t       t0 = ht_now_mono_ms();
-    int           rc;
+    int           rc, head;
 
+    atomic_fetch_add(&h->inflight, 1);
     req.arena = ht_arena_new(16384, 0);
     req.ctx = h->ctx;
-    req.method = ri->request_method;
+    /* HEAD is GET without the body, as Jersey serves it. */
+    head = strcmp(ri->request_method, "HEAD") == 0;
+    req.method = head ? "GET" : ri->request_method;
     req.path = ri->local_uri ? ri->local_uri : "/";
     req.content_type = mg_get_header(conn, "Content-Type");
     if (ts->db == NULL)
@@ -130,10 +146,11 @@ begin_request(struct mg_connection *conn)
     } else {
         api_route(&req, &resp);
     }
-    send_reply(conn, &resp);
+    send_reply(conn, &resp, head);
     HT_LOG_DEBUG("http.request", "method=%s status=%d ms=%" PRId64, req.method,
                  resp.status, ht_now_mono_ms() - t0);
     ht_arena_free(req.arena);
+    atomic_fetch_sub(&h->inflight, 1);
     return resp.status; /* non-zero: handled */
 }
 
@@ -180,7 +197,7 @@ http_error(struct mg_connection *conn, int status, const char *errmsg)
     resp.status = status;
     resp.body = body;
     resp.len = (size_t) n;
-    send_reply(conn, &resp);
+    send_reply(conn, &resp, 0);
     return 0;
 }
 
@@ -239,6 +256,7 @@ api_http_start(const api_ctx *ctx, ht_err *err)
     cb.log_message = log_message;
     cb.http_error = http_error;
     h->ctx = ctx;
+    atomic_init(&h->inflight, 0);
     /* Returns the features it set up, which is 0 when none are asked for
      * (this build says 0 for IPv6 too), so only mg_start can tell failure. */
     (void) mg_init_library(0);
@@ -256,8 +274,20 @@ api_http_start(const api_ctx *ctx, ht_err *err)
 void
 api_http_stop(api_http *h)
 {
+    int64_t until;
+    int     n;
+
     if (h == NULL)
         return;
+    until = ht_now_mono_ms() + DRAIN_MS;
+    n = atomic_load(&h->inflight);
+    if (n > 0)
+        HT_LOG_INFO("http.draining", "inflight=%d", n);
+    while (atomic_load(&h->inflight) > 0 && ht_now_mono_ms() < until)
+        (void) poll(NULL, 0, 10);
+    n = atomic_load(&h->inflight);
+    if (n > 0)
+        HT_LOG_WARN("http.drain_timeout", "inflight=%d", n);
     mg_stop(h->mg);
     (void) mg_exit_library();
     free(h);

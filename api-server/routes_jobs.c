@@ -58,9 +58,11 @@ check_body(api_req *req, api_resp *resp, json_t *body, const char **script,
     }
     if (lang != NULL && !json_is_null(lang) &&
         (!json_is_string(lang) || strcmp(json_string_value(lang), GREMLIN_LANGUAGE) != 0)) {
-        char shown[128];
+        char  shown[128];
+        char *text = json_is_string(lang) ? NULL : json_dumps(lang, JSON_ENCODE_ANY);
         (void) snprintf(shown, sizeof(shown), "%s",
-                        json_is_string(lang) ? json_string_value(lang) : "(not a string)");
+                        json_is_string(lang) ? json_string_value(lang) : text ? text : "?");
+        free(text);
         api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
                        "Not support language '%s'", shown);
         return -1;

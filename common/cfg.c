@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 
 typedef enum { T_STR, T_INT, T_I64, T_FLAG } opt_type;
@@ -243,13 +244,25 @@ ht_cfg_load(ht_cfg *cfg, int prog, const char *progname, int argc, char **argv)
             fprintf(stderr, "%s: --graphs names no graph\n", progname);
             bad = 1;
         }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
             if (!ht_graph_name_ok(items[i])) {
                 fprintf(stderr,
                         "%s: invalid graph name \"%s\": expected "
                         "[A-Za-z][A-Za-z0-9_]{0,47}\n", progname, items[i]);
                 bad = 1;
             }
+            for (int j = 0; j < i; j++)
+                if (strcmp(items[i], items[j]) == 0) {
+                    fprintf(stderr, "%s: graph \"%s\" is listed twice in --graphs\n",
+                            progname, items[i]);
+                    bad = 1;
+                }
+        }
+        if (ht_log_level_parse(cfg->log_level) < 0) {
+            fprintf(stderr, "%s: invalid --log-level \"%s\": expected debug, info, "
+                    "warn or error\n", progname, cfg->log_level);
+            bad = 1;
+        }
     }
     if (bad) {
         ht_cfg_fini(cfg);

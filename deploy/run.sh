@@ -49,6 +49,13 @@ fi
 [ -x "$api_bin" ] || ht_die "$api_bin is missing"
 [ -x "$worker_bin" ] || ht_die "$worker_bin is missing"
 
+# A second stack on the same port would share (and at its exit stop) the
+# first one's PostgreSQL: refuse before touching anything.
+for p in "$port" "$pub_port"; do
+    ht_port_free "$p" ||
+        ht_die "port $p is in use: is a stack with HUGETASK_PORT=$port already running? Stop it first, or pick another HUGETASK_PORT"
+done
+
 mkdir -p "$logs" || ht_die "could not create $logs"
 api_log=$logs/api.log
 worker_log=$logs/worker.log

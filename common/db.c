@@ -5,6 +5,13 @@
  * connect now) mean the server went away: reset and maybe retry; 23505 is a
  * unique violation (HT_ECONFLICT); 40001/40P01 are retried once; the rest is
  * HT_EDB with the SQLSTATE and server text in err->detail (log only).
+ *
+ * A connection lost inside a transaction is not silently replaced: the new
+ * connection would run the caller's next statements in autocommit, and the
+ * transaction's earlier writes would be gone without anyone noticing (a job
+ * "succeeding" with half its graph writes).  Instead the handle stays in a
+ * failed transaction, like PostgreSQL's own aborted one, until the caller
+ * says ROLLBACK (issue 4).
  */
 #include "common/db.h"
 
@@ -21,7 +28,26 @@ struct ht_db {
     char    *url;
     char    *app;
     uint64_t prepared[2]; /* bit per ht_stmt id on this connection */
+    int      in_tx;       /* the last statement left a transaction open */
+    int      tx_lost;     /* ...and then the connection went: see above */
 };
+
+/* Notes whether the connection is inside a transaction now. */
+static void
+note_tx(ht_db *db)
+{
+    PGTransactionStatusType s = PQtransactionStatus(db->conn);
+
+    db->in_tx = s == PQTRANS_INTRANS || s == PQTRANS_INERROR;
+}
+
+static int
+lost_tx_err(ht_err *err)
+{
+    ht_err_set(err, HT_EUNAVAIL, 503, HT_EXC_BACKEND,
+               "the database is unavailable, try again later");
+    return ht_err_detail(err, "the connection was lost inside a transaction");
+}
 
 static void
 notice_quiet(void *arg, const char *msg)
@@ -88,8 +114,15 @@ ht_db_close(ht_db *db)
 int
 ht_db_ensure(ht_db *db, ht_err *err)
 {
+    if (db->tx_lost)
+        return lost_tx_err(err);
     if (db->conn != NULL && PQstatus(db->conn) == CONNECTION_OK)
         return HT_OK;
+    if (db->in_tx) {
+        db->tx_lost = 1;
+        db->in_tx = 0;
+        return lost_tx_err(err);
+    }
     return connect_now(db, err);
 }
 
@@ -102,8 +135,12 @@ ht_db_conn(ht_db *db)
 int
 ht_db_in_tx(ht_db *db)
 {
+    if (db->tx_lost)
+        return 1;
     if (db->conn == NULL)
         return 0;
+    if (PQstatus(db->conn) != CONNECTION_OK)
+        return db->in_tx;
     PGTransactionStatusType s = PQtransactionStatus(db->conn);
     return s == PQTRANS_INTRANS || s == PQTRANS_INERROR;
 }
@@ -111,6 +148,10 @@ ht_db_in_tx(ht_db *db)
 int
 ht_db_tx_failed(ht_db *db)
 {
+    if (db->tx_lost)
+        return 1;
+    if (db->conn != NULL && PQstatus(db->conn) != CONNECTION_OK)
+        return db->in_tx;
     return db->conn != NULL && PQtransactionStatus(db->conn) == PQTRANS_INERROR;
 }
 
@@ -218,8 +259,13 @@ ht_db_exec(ht_db *db, const ht_stmt *st, const char *const *params,
     in_tx = ht_db_in_tx(db);
     rc = exec_once(db, st, params, out, &again, err);
     /* Inside a transaction the whole transaction is lost: no retry here. */
-    if (in_tx)
+    if (in_tx) {
+        if (rc == HT_EUNAVAIL && PQstatus(db->conn) != CONNECTION_OK)
+            db->tx_lost = 1;
+        else
+            note_tx(db);
         return rc;
+    }
     if (again)
         rc = exec_once(db, st, params, out, &again, err);
     else if (rc == HT_EUNAVAIL && st->idempotent) {
@@ -227,6 +273,8 @@ ht_db_exec(ht_db *db, const ht_stmt *st, const char *const *params,
         if (connect_now(db, err) == HT_OK)
             rc = exec_once(db, st, params, out, &again, err);
     }
+    if (PQstatus(db->conn) == CONNECTION_OK)
+        note_tx(db);
     return rc;
 }
 
@@ -245,8 +293,13 @@ ht_db_query(ht_db *db, const char *sql, int nparams, const char *const *params,
                         PQresultStatus(res) != PGRES_TUPLES_OK)) {
         rc = map_failure(db, res, "query", err);
         PQclear(res);
+        if (db->in_tx && PQstatus(db->conn) != CONNECTION_OK)
+            db->tx_lost = 1;
+        else
+            note_tx(db);
         return rc;
     }
+    note_tx(db);
     if (out != NULL)
         *out = res;
     else
@@ -260,6 +313,13 @@ ht_db_simple(ht_db *db, const char *sql, ht_err *err)
     PGresult *res;
     int       rc = HT_OK;
 
+    /* ROLLBACK ends a lost transaction: the caller knows it is gone. */
+    if (db->tx_lost && strcmp(sql, "ROLLBACK") == 0) {
+        db->tx_lost = 0;
+        db->in_tx = 0;
+        if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK)
+            return HT_OK;
+    }
     rc = ht_db_ensure(db, err);
     if (rc != HT_OK)
         return rc;
@@ -268,5 +328,9 @@ ht_db_simple(ht_db *db, const char *sql, ht_err *err)
                         PQresultStatus(res) != PGRES_TUPLES_OK))
         rc = map_failure(db, res, "simple", err);
     PQclear(res);
+    if (rc != HT_OK && db->in_tx && PQstatus(db->conn) != CONNECTION_OK)
+        db->tx_lost = 1;
+    else if (PQstatus(db->conn) == CONNECTION_OK)
+        note_tx(db);
     return rc;
 }

@@ -7,6 +7,8 @@
  */
 #include "common/store_task.h"
 
+#include "common/util.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,17 +108,22 @@ static const ht_stmt SQL_TASK_DELETE_FORCE = {
     "DELETE FROM tasks WHERE graph = $1 AND id = $2", 2, 1
 };
 
-/* $1 graphs (text[] literal), $2 server, $3 lease ms.  The inner SELECT
- * locks one queued row no one else has locked; the outer WHERE re-checks
- * the status, so the claim is a CAS even against a concurrent cancel. */
+/* $1 graphs (text[] literal), $2 server, $3 lease ms.  The CTE locks one
+ * queued row no one else has locked; the outer WHERE re-checks the status,
+ * so the claim is a CAS even against a concurrent cancel.  MATERIALIZED is
+ * load-bearing: as a plain subquery in FROM, the LIMIT 1 sub-select may be
+ * run again when a concurrent update (a rescue re-queueing several rows)
+ * makes PostgreSQL re-check the join, and then one claim marks two rows
+ * running while the worker reads only the first (issue 4: a task "claimed"
+ * by nobody, lost until its lease expired). */
 static const ht_stmt SQL_TASK_CLAIM = {
     20, "ht_task_claim",
+    "WITH c AS MATERIALIZED (SELECT graph, id FROM tasks WHERE status = 'queued'"
+    " AND graph = ANY($1::text[]) ORDER BY created_at, graph, id LIMIT 1"
+    " FOR UPDATE SKIP LOCKED) "
     "UPDATE tasks t SET status = 'running', server = $2, attempt = t.attempt + 1,"
     " lease_until = now() + $3::int * interval '1 millisecond', updated_at = now() "
-    "FROM (SELECT graph, id FROM tasks WHERE status = 'queued'"
-    " AND graph = ANY($1::text[]) ORDER BY created_at, graph, id LIMIT 1"
-    " FOR UPDATE SKIP LOCKED) c "
-    "WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
+    "FROM c WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
     "RETURNING t.graph, t.id, t.type, t.input, t.attempt, t.retries",
     3, 0
 };
@@ -157,7 +164,8 @@ static const ht_stmt SQL_TASK_RELEASE = {
 };
 
 /* No parameters.  At most 1000 expired leases per call, skipping rows
- * another rescuer holds. */
+ * another rescuer holds.  A running row without any lease (left by hand or
+ * by an older fleet) counts as expired: nothing else would ever move it. */
 static const ht_stmt SQL_TASK_RESCUE = {
     24, "ht_task_rescue",
     "UPDATE tasks t SET"
@@ -171,9 +179,11 @@ static const ht_stmt SQL_TASK_RESCUE = {
     " ELSE t.result END,"
     " server = NULL, lease_until = NULL, updated_at = now() "
     "FROM (SELECT graph, id FROM tasks WHERE status IN ('running', 'cancelling')"
-    " AND lease_until < now() LIMIT 1000 FOR UPDATE SKIP LOCKED) x "
+    " AND (lease_until < now() OR lease_until IS NULL) LIMIT 1000"
+    " FOR UPDATE SKIP LOCKED) x "
     "WHERE t.graph = x.graph AND t.id = x.id"
-    " AND t.status IN ('running', 'cancelling') AND t.lease_until < now()",
+    " AND t.status IN ('running', 'cancelling')"
+    " AND (t.lease_until < now() OR t.lease_until IS NULL)",
     0, 1
 };
 
@@ -497,6 +507,7 @@ ht_store_task_claim(ht_db *db, ht_arena *a, const char *const *graphs,
         rc = HT_ENOTFOUND;
         goto cleanup;
     }
+    HT_ASSERT(PQntuples(res) == 1);
     out->graph = dup_or_null(a, res, 0, 0);
     out->id = get_i64(res, 0, 1);
     out->type = dup_or_null(a, res, 0, 2);

@@ -11,6 +11,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -169,9 +171,29 @@ child_fail(const char *what)
 int
 th_proc_spawn(th_proc *p, char *const argv[], char *const env[])
 {
+    return th_proc_spawn_user(p, argv, env, NULL);
+}
+
+int
+th_proc_spawn_user(th_proc *p, char *const argv[], char *const env[],
+                   const char *user)
+{
     pid_t parent = getpid();
     pid_t pid;
+    uid_t uid = 0;
+    gid_t gid = 0;
     int fd;
+
+    if (user != NULL) {
+        struct passwd *pw = getpwnam(user);
+
+        if (pw == NULL) {
+            th_errorf("no user '%s' to run %s as", user, p->name);
+            return -1;
+        }
+        uid = pw->pw_uid;
+        gid = pw->pw_gid;
+    }
 
     if (p->pid != 0) {
         th_errorf("%s is already running (pid %d)", p->name, (int) p->pid);
@@ -206,6 +228,10 @@ th_proc_spawn(th_proc *p, char *const argv[], char *const env[])
 
         if (setpgid(0, 0) != 0)
             child_fail("setpgid");
+        /* Before PDEATHSIG: a change of credentials clears it. */
+        if (user != NULL && (setgroups(0, NULL) != 0 || setgid(gid) != 0 ||
+                             setuid(uid) != 0))
+            child_fail("setuid");
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
             child_fail("prctl");
         if (getppid() != parent)
@@ -332,6 +358,89 @@ th_proc_kill9(th_proc *p)
     if (p->pid == 0)
         return;
     proc_reap(p, 1);
+}
+
+void
+th_proc_kill9_only(th_proc *p)
+{
+    char buf[64];
+    int st;
+
+    if (p->pid == 0)
+        return;
+    if (kill(p->pid, SIGKILL) != 0 && errno != ESRCH)
+        th_errorf("kill(SIGKILL) %s: %s", p->name, strerror(errno));
+    while (waitpid(p->pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            th_errorf("waitpid for %s (pid %d): %s", p->name, (int) p->pid,
+                      strerror(errno));
+            st = 0;
+            break;
+        }
+    }
+    p->status = st;
+    p->pid = 0;
+    if (!(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) && !status_clean(st)) {
+        p->unclean = 1;
+        th_errorf("%s ended uncleanly: %s", p->name,
+                  th_proc_status_str(p, buf, sizeof buf));
+    }
+}
+
+int
+th_pid_signal(pid_t pid, int sig)
+{
+    if (pid <= 1) {
+        th_errorf("refusing to signal pid %d", (int) pid);
+        return -1;
+    }
+    if (kill(pid, sig) != 0) {
+        th_errorf("kill(%d, %d): %s", (int) pid, sig, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int
+th_pid_alive(pid_t pid)
+{
+    char path[64], buf[512];
+    FILE *f;
+    char *close_paren, state;
+    int alive = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/stat", (int) pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    /* "pid (comm) S ...": the state follows the last ')'. */
+    if (fgets(buf, sizeof buf, f) != NULL &&
+        (close_paren = strrchr(buf, ')')) != NULL &&
+        sscanf(close_paren + 1, " %c", &state) == 1)
+        alive = state != 'Z' && state != 'X';
+    fclose(f);
+    return alive;
+}
+
+int
+th_pid_children(pid_t pid, pid_t *out, int max)
+{
+    char path[96];
+    FILE *f;
+    long v;
+    int n = 0;
+
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int) pid,
+             (int) pid);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        th_errorf("could not read \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    while (n < max && fscanf(f, "%ld", &v) == 1)
+        out[n++] = (pid_t) v;
+    fclose(f);
+    return n;
 }
 
 const char *
@@ -538,7 +647,9 @@ th_stack *
 th_stack_new(const char *name, const th_opts *opts)
 {
     static unsigned counter;
-    const char *admin = getenv("HT_TEST_PGURL");
+    const char *admin = opts != NULL && opts->pg_url != NULL
+                            ? opts->pg_url
+                            : getenv("HT_TEST_PGURL");
     const char *tmp = getenv("TMPDIR");
     th_stack *s;
 
@@ -902,15 +1013,35 @@ th_wait_task_status(th_stack *s, const char *graph, int64_t id,
 
 /* ---- SQL ----------------------------------------------------------- */
 
+/* PQexec on the stack's connection, opening it first and once more if the
+ * server went away since (a restarted PostgreSQL). */
+static PGresult *
+stack_exec(th_stack *s, const char *sql)
+{
+    PGresult *r;
+
+    if (s->db == NULL && (s->db = db_connect(s->db_url)) == NULL)
+        return NULL;
+    r = PQexec(s->db, sql);
+    if (PQstatus(s->db) == CONNECTION_BAD) {
+        PQclear(r);
+        PQfinish(s->db);
+        if ((s->db = db_connect(s->db_url)) == NULL)
+            return NULL;
+        r = PQexec(s->db, sql);
+    }
+    return r;
+}
+
 int
 th_sql_scalar(th_stack *s, const char *sql, char *out, size_t size)
 {
     PGresult *r;
     int rc = -1;
 
-    if (s->db == NULL && (s->db = db_connect(s->db_url)) == NULL)
+    r = stack_exec(s, sql);
+    if (s->db == NULL)
         return -1;
-    r = PQexec(s->db, sql);
     if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
         th_errorf("SQL failed: %s: %s", sql, PQerrorMessage(s->db));
     } else if (PQntuples(r) < 1 || PQnfields(r) < 1) {
@@ -944,7 +1075,28 @@ th_sql_i64(th_stack *s, const char *sql, int64_t *out)
 int
 th_sql_exec(th_stack *s, const char *sql)
 {
-    if (s->db == NULL && (s->db = db_connect(s->db_url)) == NULL)
+    PGresult *r = stack_exec(s, sql);
+    int rc = 0;
+
+    if (s->db == NULL)
         return -1;
-    return db_command(s->db, sql);
+    if (r == NULL || (PQresultStatus(r) != PGRES_COMMAND_OK &&
+                      PQresultStatus(r) != PGRES_TUPLES_OK)) {
+        th_errorf("SQL failed: %s: %s", sql, PQerrorMessage(s->db));
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+void *
+th_sql_conn(th_stack *s)
+{
+    if (s->db != NULL && PQstatus(s->db) == CONNECTION_BAD) {
+        PQfinish(s->db);
+        s->db = NULL;
+    }
+    if (s->db == NULL)
+        s->db = db_connect(s->db_url);
+    return s->db;
 }

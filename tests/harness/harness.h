@@ -20,9 +20,12 @@
  * Children are put in their own process groups (so a kill reaches a worker
  * supervisor's processes too) and die with the test process (PDEATHSIG).
  *
+ * A fault test that must stop or crash PostgreSQL itself makes a private
+ * cluster with th_pg_new() (pg.c) and points the stack at it through
+ * th_opts.pg_url; every other test shares the run's server.
+ *
  * Not here: cmocka (the harness works with any test framework), assertions
- * about the API's answers (the tests make those), a private PostgreSQL
- * (tests/run.sh starts one for the whole run).
+ * about the API's answers (the tests make those).
  */
 #ifndef HT_TEST_HARNESS_H
 #define HT_TEST_HARNESS_H
@@ -70,6 +73,9 @@ typedef struct th_proc {
  * Returns 0, or -1 if fork or exec setup failed.
  */
 int th_proc_spawn(th_proc *p, char *const argv[], char *const env[]);
+/* The same, run as user (by name; we must be root) when user is not NULL. */
+int th_proc_spawn_user(th_proc *p, char *const argv[], char *const env[],
+                       const char *user);
 /* 1 if running; 0 if it has exited (reaped, p->status set, p->pid = 0). */
 int th_proc_alive(th_proc *p);
 /* Waits up to seconds (scaled) for an exit; 0 when it exited, else -1. */
@@ -80,6 +86,17 @@ int th_proc_wait(th_proc *p, double seconds);
 int th_proc_stop(th_proc *p);
 /* SIGKILL to its process group at once, and reap (for crash tests). */
 void th_proc_kill9(th_proc *p);
+/* SIGKILL to p's own pid only, not its group, then reap it: what a crash
+ * of that one process looks like to its children (a supervisor's workers
+ * must then go by themselves).  The group is not killed afterwards either. */
+void th_proc_kill9_only(th_proc *p);
+/* Sends sig to any pid (a worker process the test did not start itself).
+ * 0, or -1 with a message (ESRCH included). */
+int th_pid_signal(pid_t pid, int sig);
+/* 1 if pid exists and is not a zombie, else 0. */
+int th_pid_alive(pid_t pid);
+/* The children of pid (from /proc), at most max of them: how many, or -1. */
+int th_pid_children(pid_t pid, pid_t *out, int max);
 /* Describes p->status ("exit 0", "signal 9") into buf; returns buf. */
 const char *th_proc_status_str(const th_proc *p, char *buf, size_t size);
 
@@ -92,6 +109,8 @@ typedef struct th_opts {
     char *const *api_args;    /* extra arguments, NULL-terminated, or NULL */
     char *const *worker_args;
     char *const *env;         /* extra "K=V" for both daemons, or NULL */
+    const char *pg_url;       /* admin URL of the server to use instead of
+                               * HT_TEST_PGURL (a th_pg's url), or NULL */
 } th_opts;
 
 typedef struct th_stack {
@@ -203,5 +222,40 @@ int th_sql_scalar(th_stack *s, const char *sql, char *out, size_t size);
 int th_sql_i64(th_stack *s, const char *sql, int64_t *out);
 /* Runs a statement that returns no rows (or whose rows are ignored). */
 int th_sql_exec(th_stack *s, const char *sql);
+/* The stack's own PGconn * (opened, or reopened after a restart), for
+ * queries that need more than one value; NULL on failure. */
+void *th_sql_conn(th_stack *s);
+/* The SQL functions above reconnect once when the server went away (a
+ * restarted PostgreSQL), so a test can go on asking after a restart. */
+
+/* ---- a private PostgreSQL (pg.c) ----------------------------------- */
+
+typedef struct th_pg {
+    char    dir[2048];      /* temporary directory: data/, postgres.log */
+    char    data[4096];
+    char    url[1024];      /* postgresql://postgres@127.0.0.1:<port>/postgres */
+    int     port;
+    th_proc proc;           /* the postmaster, our child */
+} th_pg;
+
+/*
+ * initdb's a new cluster in a fresh temporary directory (as the postgres
+ * user when we are root: initdb refuses root) and starts it on a free port
+ * with deploy/lib.sh's settings.  NULL on failure (message printed).
+ */
+th_pg *th_pg_new(void);
+/* Starts the postmaster (same port) and waits until it accepts
+ * connections.  0 or -1. */
+int th_pg_start(th_pg *pg);
+/* Fast shutdown (SIGINT: open transactions roll back, clients are cut off)
+ * and wait for the exit.  0, or -1 if it had to be killed. */
+int th_pg_stop(th_pg *pg);
+/* SIGKILL to the postmaster's group: a crash; the next start recovers. */
+void th_pg_kill9(th_pg *pg);
+/* Stops (fast) and starts again on the same port. */
+int th_pg_restart(th_pg *pg);
+/* Stops it and removes the directory (kept with HT_TEST_KEEP=1, when the
+ * log is also printed).  NULL is fine. */
+void th_pg_free(th_pg *pg);
 
 #endif

@@ -107,18 +107,20 @@ static const ht_stmt SQL_TASK_DELETE_FORCE = {
 };
 
 /* $1 graphs (text[] literal), $2 server, $3 lease ms, $4 how many.  The
- * inner SELECT locks queued rows no one else has locked; the outer WHERE
- * re-checks the status, so the claim is a CAS even against a concurrent
- * cancel.  RETURNING comes in no particular order: the caller sorts. */
+ * CTE locks queued rows no one else has locked; MATERIALIZED makes it run
+ * exactly once (joined as a subquery, the planner may re-run it for every
+ * outer row and so claim rows it never returns).  The outer WHERE re-checks
+ * the status, so the claim is a CAS even against a concurrent cancel.
+ * RETURNING comes in no particular order: the caller sorts. */
 static const ht_stmt SQL_TASK_CLAIM = {
     20, "ht_task_claim",
+    "WITH c AS MATERIALIZED (SELECT graph, id, created_at FROM tasks"
+    " WHERE status = 'queued' AND graph = ANY($1::text[])"
+    " ORDER BY created_at, graph, id LIMIT $4 FOR UPDATE SKIP LOCKED) "
     "UPDATE tasks t SET status = 'running', server = $2, attempt = t.attempt + 1,"
     " lease_until = now() + $3::int * interval '1 millisecond', updated_at = now(),"
     " started_at = now() "
-    "FROM (SELECT graph, id, created_at FROM tasks WHERE status = 'queued'"
-    " AND graph = ANY($1::text[]) ORDER BY created_at, graph, id LIMIT $4"
-    " FOR UPDATE SKIP LOCKED) c "
-    "WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
+    "FROM c WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
     "RETURNING t.graph, t.id, t.type, t.input, t.attempt, t.retries,"
     " (extract(epoch FROM c.created_at) * 1000000)::bigint",
     4, 0
@@ -207,6 +209,9 @@ static const ht_stmt SQL_TASK_RELEASE = {
  * another rescuer holds. */
 static const ht_stmt SQL_TASK_RESCUE = {
     24, "ht_task_rescue",
+    "WITH x AS MATERIALIZED (SELECT graph, id FROM tasks"
+    " WHERE status IN ('running', 'cancelling') AND lease_until < now()"
+    " ORDER BY graph, id LIMIT 1000 FOR UPDATE SKIP LOCKED) "
     "UPDATE tasks t SET"
     " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled'"
     " WHEN t.retries >= t.max_retries THEN 'failed' ELSE 'queued' END,"
@@ -217,8 +222,7 @@ static const ht_stmt SQL_TASK_RESCUE = {
     " ' stopped renewing its lease; retried ' || t.retries || ' times'"
     " ELSE t.result END,"
     " server = NULL, lease_until = NULL, updated_at = now() "
-    "FROM (SELECT graph, id FROM tasks WHERE status IN ('running', 'cancelling')"
-    " AND lease_until < now() LIMIT 1000 FOR UPDATE SKIP LOCKED) x "
+    "FROM x "
     "WHERE t.graph = x.graph AND t.id = x.id"
     " AND t.status IN ('running', 'cancelling') AND t.lease_until < now()",
     0, 1

@@ -25,6 +25,7 @@ typedef struct ht_cfg {
     char   *server_id;       /* worker: task_server value; default host */
     int     threads;         /* api: HTTP worker threads */
     int     workers;         /* worker: processes */
+    int     claim_batch;     /* worker: most tasks claimed at once */
     int     poll_ms;
     int     lease_ms;
     int     heartbeat_ms;

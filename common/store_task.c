@@ -7,8 +7,6 @@
  */
 #include "common/store_task.h"
 
-#include "common/util.h"
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,24 +106,68 @@ static const ht_stmt SQL_TASK_DELETE_FORCE = {
     "DELETE FROM tasks WHERE graph = $1 AND id = $2", 2, 1
 };
 
-/* $1 graphs (text[] literal), $2 server, $3 lease ms.  The CTE locks one
- * queued row no one else has locked; the outer WHERE re-checks the status,
- * so the claim is a CAS even against a concurrent cancel.  MATERIALIZED is
- * load-bearing: as a plain subquery in FROM, the LIMIT 1 sub-select may be
- * run again when a concurrent update (a rescue re-queueing several rows)
- * makes PostgreSQL re-check the join, and then one claim marks two rows
- * running while the worker reads only the first (issue 4: a task "claimed"
- * by nobody, lost until its lease expired). */
+/* $1 graphs (text[] literal), $2 server, $3 lease ms, $4 how many.  The
+ * CTE locks queued rows no one else has locked; MATERIALIZED makes it run
+ * exactly once (joined as a subquery, the planner may re-run it for every
+ * outer row and so claim rows it never returns).  The outer WHERE re-checks
+ * the status, so the claim is a CAS even against a concurrent cancel.
+ * RETURNING comes in no particular order: the caller sorts. */
 static const ht_stmt SQL_TASK_CLAIM = {
     20, "ht_task_claim",
-    "WITH c AS MATERIALIZED (SELECT graph, id FROM tasks WHERE status = 'queued'"
-    " AND graph = ANY($1::text[]) ORDER BY created_at, graph, id LIMIT 1"
-    " FOR UPDATE SKIP LOCKED) "
+    "WITH c AS MATERIALIZED (SELECT graph, id, created_at FROM tasks"
+    " WHERE status = 'queued' AND graph = ANY($1::text[])"
+    " ORDER BY created_at, graph, id LIMIT $4 FOR UPDATE SKIP LOCKED) "
     "UPDATE tasks t SET status = 'running', server = $2, attempt = t.attempt + 1,"
-    " lease_until = now() + $3::int * interval '1 millisecond', updated_at = now() "
+    " lease_until = now() + $3::int * interval '1 millisecond', updated_at = now(),"
+    " started_at = now() "
     "FROM c WHERE t.graph = c.graph AND t.id = c.id AND t.status = 'queued' "
-    "RETURNING t.graph, t.id, t.type, t.input, t.attempt, t.retries",
-    3, 0
+    "RETURNING t.graph, t.id, t.type, t.input, t.attempt, t.retries,"
+    " (extract(epoch FROM c.created_at) * 1000000)::bigint",
+    4, 0
+};
+
+/* The batch statements take parallel arrays, sorted by (graph, id) so that
+ * two batches (or a batch and the rescue) lock shared rows in one order. */
+#define ATTEMPTS                                                        \
+    "unnest($1::text[], $2::bigint[], $3::int[]) WITH ORDINALITY"       \
+    " AS u(graph, id, attempt, ord)"
+
+/* $1 graphs, $2 ids, $3 attempts, $4 statuses, $5 results, $6 progress */
+static const ht_stmt SQL_TASK_FINISH_MANY = {
+    25, "ht_task_finish_many",
+    "UPDATE tasks t SET"
+    " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled' ELSE u.status END,"
+    " result = CASE WHEN t.status = 'cancelling' OR u.status = 'cancelled'"
+    " THEN NULL ELSE u.result END,"
+    " progress = u.progress, lease_until = NULL, updated_at = now() "
+    "FROM unnest($1::text[], $2::bigint[], $3::int[], $4::text[], $5::text[],"
+    " $6::bigint[]) WITH ORDINALITY AS u(graph, id, attempt, status, result,"
+    " progress, ord) "
+    "WHERE t.graph = u.graph AND t.id = u.id AND t.attempt = u.attempt"
+    " AND t.status IN ('running', 'cancelling') RETURNING u.ord, t.status",
+    6, 1
+};
+
+/* $1 graphs, $2 ids, $3 attempts, $4 lease ms */
+static const ht_stmt SQL_TASK_EXTEND_MANY = {
+    26, "ht_task_extend_many",
+    "UPDATE tasks t SET lease_until = now() + $4::int * interval '1 millisecond' "
+    "FROM " ATTEMPTS " "
+    "WHERE t.graph = u.graph AND t.id = u.id AND t.attempt = u.attempt"
+    " AND t.status IN ('running', 'cancelling')",
+    4, 1
+};
+
+/* $1 graphs, $2 ids, $3 attempts */
+static const ht_stmt SQL_TASK_RELEASE_MANY = {
+    27, "ht_task_release_many",
+    "UPDATE tasks t SET"
+    " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled' ELSE 'queued' END,"
+    " server = NULL, lease_until = NULL, updated_at = now() "
+    "FROM " ATTEMPTS " "
+    "WHERE t.graph = u.graph AND t.id = u.id AND t.attempt = u.attempt"
+    " AND t.status IN ('running', 'cancelling')",
+    3, 1
 };
 
 /* $1 graph, $2 id, $3 attempt, $4 lease ms, $5 progress */
@@ -168,6 +210,10 @@ static const ht_stmt SQL_TASK_RELEASE = {
  * by an older fleet) counts as expired: nothing else would ever move it. */
 static const ht_stmt SQL_TASK_RESCUE = {
     24, "ht_task_rescue",
+    "WITH x AS MATERIALIZED (SELECT graph, id FROM tasks"
+    " WHERE status IN ('running', 'cancelling')"
+    " AND (lease_until < now() OR lease_until IS NULL)"
+    " ORDER BY graph, id LIMIT 1000 FOR UPDATE SKIP LOCKED) "
     "UPDATE tasks t SET"
     " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled'"
     " WHEN t.retries >= t.max_retries THEN 'failed' ELSE 'queued' END,"
@@ -178,9 +224,7 @@ static const ht_stmt SQL_TASK_RESCUE = {
     " ' stopped renewing its lease; retried ' || t.retries || ' times'"
     " ELSE t.result END,"
     " server = NULL, lease_until = NULL, updated_at = now() "
-    "FROM (SELECT graph, id FROM tasks WHERE status IN ('running', 'cancelling')"
-    " AND (lease_until < now() OR lease_until IS NULL) LIMIT 1000"
-    " FOR UPDATE SKIP LOCKED) x "
+    "FROM x "
     "WHERE t.graph = x.graph AND t.id = x.id"
     " AND t.status IN ('running', 'cancelling')"
     " AND (t.lease_until < now() OR t.lease_until IS NULL)",
@@ -484,41 +528,272 @@ text_array_literal(ht_arena *a, const char *const *items, int n)
     return s;
 }
 
+/* Sorts claims oldest first (created_at, then graph and id). */
+typedef struct claim_key {
+    ht_claim c;
+    int64_t  created_us;
+} claim_key;
+
+static int
+claim_cmp(const void *x, const void *y)
+{
+    const claim_key *a = x, *b = y;
+    int              g;
+
+    if (a->created_us != b->created_us)
+        return a->created_us < b->created_us ? -1 : 1;
+    g = strcmp(a->c.graph, b->c.graph);
+    if (g != 0)
+        return g;
+    return (a->c.id > b->c.id) - (a->c.id < b->c.id);
+}
+
 int
 ht_store_task_claim(ht_db *db, ht_arena *a, const char *const *graphs,
-                    int n_graphs, const char *server, int lease_ms,
-                    ht_claim *out, ht_err *err)
+                    int n_graphs, const char *server, int lease_ms, int max,
+                    ht_claim **out, int *n, ht_err *err)
 {
-    char        lease[16];
-    const char *p[3];
+    char        lease[16], lim[16];
+    const char *p[4];
     PGresult   *res = NULL;
-    int         rc;
+    claim_key  *keys;
+    ht_claim   *claims;
+    int         rc, rows;
 
     (void) snprintf(lease, sizeof(lease), "%d", lease_ms);
+    (void) snprintf(lim, sizeof(lim), "%d", max > 0 ? max : 1);
     p[0] = text_array_literal(a, graphs, n_graphs);
     p[1] = server;
     p[2] = lease;
+    p[3] = lim;
     if (p[0] == NULL)
         return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
     rc = ht_db_exec(db, &SQL_TASK_CLAIM, p, &res, err);
     if (rc != HT_OK)
         goto cleanup;
-    if (PQntuples(res) == 0) {
+    rows = PQntuples(res);
+    if (rows == 0) {
         rc = HT_ENOTFOUND;
         goto cleanup;
     }
-    HT_ASSERT(PQntuples(res) == 1);
-    out->graph = dup_or_null(a, res, 0, 0);
-    out->id = get_i64(res, 0, 1);
-    out->type = dup_or_null(a, res, 0, 2);
-    out->input = dup_or_null(a, res, 0, 3);
-    out->attempt = (int) get_i64(res, 0, 4);
-    out->retries = (int) get_i64(res, 0, 5);
-    if (out->graph == NULL || out->type == NULL)
+    keys = ht_arena_alloc(a, sizeof(*keys) * (size_t) rows);
+    claims = ht_arena_alloc(a, sizeof(*claims) * (size_t) rows);
+    if (keys == NULL || claims == NULL) {
         rc = ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+        goto cleanup;
+    }
+    for (int i = 0; i < rows; i++) {
+        ht_claim *c = &keys[i].c;
+        c->graph = dup_or_null(a, res, i, 0);
+        c->id = get_i64(res, i, 1);
+        c->type = dup_or_null(a, res, i, 2);
+        c->input = dup_or_null(a, res, i, 3);
+        c->attempt = (int) get_i64(res, i, 4);
+        c->retries = (int) get_i64(res, i, 5);
+        keys[i].created_us = get_i64(res, i, 6);
+        if (c->graph == NULL || c->type == NULL) {
+            rc = ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+            goto cleanup;
+        }
+    }
+    qsort(keys, (size_t) rows, sizeof(*keys), claim_cmp);
+    for (int i = 0; i < rows; i++)
+        claims[i] = keys[i].c;
+    *out = claims;
+    *n = rows;
 cleanup:
     PQclear(res);
     return rc;
+}
+
+/* Appends s to a PostgreSQL array literal as a quoted element (or NULL). */
+static char *
+array_put(char *o, const char *s)
+{
+    if (s == NULL) {
+        memcpy(o, "NULL", 4);
+        return o + 4;
+    }
+    *o++ = '"';
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            *o++ = '\\';
+        *o++ = *s;
+    }
+    *o++ = '"';
+    return o;
+}
+
+/* The parallel array literals of n attempts, in the order of idx. */
+typedef struct attempt_arrays {
+    char *graphs, *ids, *attempts, *statuses, *results, *progress;
+} attempt_arrays;
+
+static int
+attempt_arrays_build(ht_arena *a, const ht_attempt *t, const size_t *idx,
+                     size_t n, int with_outcome, attempt_arrays *out)
+{
+    size_t glen = 3, rlen = 3;
+    char  *g, *i, *at, *st, *r, *pr;
+
+    for (size_t k = 0; k < n; k++) {
+        glen += 2 * strlen(t[k].graph) + 3;
+        if (with_outcome)
+            rlen += (t[k].result ? 2 * strlen(t[k].result) + 3 : 4) + 1;
+    }
+    out->graphs = g = ht_arena_alloc(a, glen);
+    out->ids = i = ht_arena_alloc(a, n * 21 + 3);
+    out->attempts = at = ht_arena_alloc(a, n * 12 + 3);
+    out->statuses = st = with_outcome ? ht_arena_alloc(a, n * 12 + 3) : NULL;
+    out->results = r = with_outcome ? ht_arena_alloc(a, rlen) : NULL;
+    out->progress = pr = with_outcome ? ht_arena_alloc(a, n * 21 + 3) : NULL;
+    if (g == NULL || i == NULL || at == NULL ||
+        (with_outcome && (st == NULL || r == NULL || pr == NULL)))
+        return HT_ENOMEM;
+    *g++ = *i++ = *at++ = '{';
+    if (with_outcome)
+        *st++ = *r++ = *pr++ = '{';
+    for (size_t k = 0; k < n; k++) {
+        const ht_attempt *x = &t[idx[k]];
+        const char       *sep = k ? "," : "";
+        if (k)
+            *g++ = ',';
+        g = array_put(g, x->graph);
+        i += sprintf(i, "%s%" PRId64, sep, x->id);
+        at += sprintf(at, "%s%d", sep, x->attempt);
+        if (with_outcome) {
+            st += sprintf(st, "%s%s", sep, ht_task_status_name(x->status));
+            if (k)
+                *r++ = ',';
+            r = array_put(r, x->result);
+            pr += sprintf(pr, "%s%" PRId64, sep, x->progress);
+        }
+    }
+    *g++ = '}';
+    *g = '\0';
+    *i++ = '}';
+    *i = '\0';
+    *at++ = '}';
+    *at = '\0';
+    if (with_outcome) {
+        *st++ = '}';
+        *st = '\0';
+        *r++ = '}';
+        *r = '\0';
+        *pr++ = '}';
+        *pr = '\0';
+    }
+    return HT_OK;
+}
+
+/* An attempt and its place in the caller's array. */
+typedef struct placed {
+    size_t            orig;
+    const ht_attempt *t;
+} placed;
+
+static int
+placed_cmp(const void *x, const void *y)
+{
+    const ht_attempt *a = ((const placed *) x)->t;
+    const ht_attempt *b = ((const placed *) y)->t;
+    int               g = strcmp(a->graph, b->graph);
+
+    if (g != 0)
+        return g;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* Indexes 0..n-1 of t sorted by (graph, id) (in arena a). */
+static size_t *
+sorted_index(ht_arena *a, const ht_attempt *t, size_t n)
+{
+    placed *pl = ht_arena_alloc(a, sizeof(*pl) * (n ? n : 1));
+    size_t *idx = ht_arena_alloc(a, sizeof(*idx) * (n ? n : 1));
+
+    if (pl == NULL || idx == NULL)
+        return NULL;
+    for (size_t k = 0; k < n; k++) {
+        pl[k].orig = k;
+        pl[k].t = &t[k];
+    }
+    qsort(pl, n, sizeof(*pl), placed_cmp);
+    for (size_t k = 0; k < n; k++)
+        idx[k] = pl[k].orig;
+    return idx;
+}
+
+int
+ht_store_task_finish_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                          size_t n, int *final, ht_err *err)
+{
+    attempt_arrays arr;
+    size_t        *idx = sorted_index(a, t, n);
+    const char    *p[6];
+    PGresult      *res = NULL;
+    int            rc;
+
+    for (size_t k = 0; k < n; k++)
+        final[k] = -1;
+    if (n == 0)
+        return HT_OK;
+    if (idx == NULL || attempt_arrays_build(a, t, idx, n, 1, &arr) != HT_OK)
+        return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+    p[0] = arr.graphs;
+    p[1] = arr.ids;
+    p[2] = arr.attempts;
+    p[3] = arr.statuses;
+    p[4] = arr.results;
+    p[5] = arr.progress;
+    rc = ht_db_exec(db, &SQL_TASK_FINISH_MANY, p, &res, err);
+    if (rc == HT_OK) {
+        for (int r = 0; r < PQntuples(res); r++) {
+            int64_t        ord = get_i64(res, r, 0); /* 1-based, in idx order */
+            ht_task_status st;
+            if (ord >= 1 && (size_t) ord <= n &&
+                ht_task_status_parse(PQgetvalue(res, r, 1), &st) == 0)
+                final[idx[ord - 1]] = (int) st;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int
+attempts_exec(ht_db *db, ht_arena *a, const ht_stmt *st, const ht_attempt *t,
+              size_t n, const char *extra, ht_err *err)
+{
+    attempt_arrays arr;
+    size_t        *idx;
+    const char    *p[4];
+
+    if (n == 0)
+        return HT_OK;
+    idx = sorted_index(a, t, n);
+    if (idx == NULL || attempt_arrays_build(a, t, idx, n, 0, &arr) != HT_OK)
+        return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
+    p[0] = arr.graphs;
+    p[1] = arr.ids;
+    p[2] = arr.attempts;
+    p[3] = extra;
+    return ht_db_exec(db, st, p, NULL, err);
+}
+
+int
+ht_store_task_extend_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                          size_t n, int lease_ms, ht_err *err)
+{
+    char lease[16];
+
+    (void) snprintf(lease, sizeof(lease), "%d", lease_ms);
+    return attempts_exec(db, a, &SQL_TASK_EXTEND_MANY, t, n, lease, err);
+}
+
+int
+ht_store_task_release_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                           size_t n, ht_err *err)
+{
+    return attempts_exec(db, a, &SQL_TASK_RELEASE_MANY, t, n, NULL, err);
 }
 
 int

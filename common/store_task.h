@@ -78,11 +78,39 @@ typedef struct ht_claim {
     int         retries;
 } ht_claim;
 
-/* Claims the oldest queued task of the given graphs for server, with a
- * lease of lease_ms.  HT_ENOTFOUND when nothing is queued. */
+/* Claims up to max of the oldest queued tasks of the given graphs for
+ * server, each with a lease of lease_ms and its own attempt number.  *out
+ * is an array of *n claims, oldest first (in arena a).  HT_ENOTFOUND when
+ * nothing is queued. */
 int ht_store_task_claim(ht_db *db, ht_arena *a, const char *const *graphs,
                         int n_graphs, const char *server, int lease_ms,
-                        ht_claim *out, ht_err *err);
+                        int max, ht_claim **out, int *n, ht_err *err);
+
+/* One attempt's identity and, for a finish, its outcome. */
+typedef struct ht_attempt {
+    const char    *graph;
+    int64_t        id;
+    int            attempt;
+    ht_task_status status;   /* finish: success, failed or cancelled */
+    const char    *result;   /* finish: task_result or NULL */
+    int64_t        progress;
+} ht_attempt;
+
+/* Finishes n attempts in one statement, each fenced like
+ * ht_store_task_finish.  final[i] is the status written, or -1 when that
+ * attempt is no longer ours.  a holds the parameter text. */
+int ht_store_task_finish_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                              size_t n, int *final, ht_err *err);
+
+/* Extends the leases of n attempts we hold but have not started (no
+ * progress written).  Attempts that are no longer ours are skipped. */
+int ht_store_task_extend_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                              size_t n, int lease_ms, ht_err *err);
+
+/* Hands n attempts we never started back to queued (no retry counted);
+ * cancelling ones end cancelled. */
+int ht_store_task_release_many(ht_db *db, ht_arena *a, const ht_attempt *t,
+                               size_t n, ht_err *err);
 
 /* Extends the lease and writes progress; *status is the row's status
  * (running or cancelling).  HT_ECONFLICT when the task is no longer ours

@@ -22,6 +22,7 @@
 #include "common/store_task.h"
 #include "common/util.h"
 #include "proto/bus.h"
+#include "worker/batch.h"
 #include "worker/job.h"
 
 static volatile sig_atomic_t child_stopping;
@@ -94,6 +95,7 @@ wk_child_main(const ht_cfg *cfg, int slot)
     ht_sub          *sub;
     ht_err           err;
     int64_t          next_rescue = 0;
+    wk_batch         batch;
     int              db_down = 0;
 
     memset(&sa, 0, sizeof(sa));
@@ -116,10 +118,13 @@ wk_child_main(const ht_cfg *cfg, int slot)
                     err.msg, err.detail);
     HT_LOG_INFO("worker.started", "slot=%d server=%s", slot, server);
 
+    wk_batch_init(&batch, cfg, ctrl);
     while (!child_stopping) {
-        ht_arena *arena = ht_arena_new(65536, (size_t) cfg->job_mem_limit);
-        wk_job    job;
-        int       rc;
+        const ht_claim *claim;
+        ht_arena       *arena;
+        wk_job          job;
+        int64_t         t0;
+        int             rc;
 
         if (ht_now_mono_ms() >= next_rescue) {
             rescue(ctrl);
@@ -127,33 +132,46 @@ wk_child_main(const ht_cfg *cfg, int slot)
             next_rescue = ht_now_mono_ms() + cfg->lease_ms / 2 +
                           (getpid() % 7) * (cfg->lease_ms / 20 + 1);
         }
-        memset(&job, 0, sizeof(job));
-        rc = ht_store_task_claim(ctrl, arena, (const char *const *) graphs,
-                                 n_graphs, server, cfg->lease_ms, &job.task, &err);
-        if (rc == HT_OK) {
-            db_down = 0;
-            job.cfg = cfg;
-            job.ctrl = ctrl;
-            job.gdb = gdb;
-            job.sub = sub;
-            job.arena = arena;
-            job.server = server;
-            job.stopping = &child_stopping;
-            wk_job_execute(&job);
-            ht_arena_free(arena);
+        rc = wk_batch_fill(&batch, (const char *const *) graphs, n_graphs, server, &err);
+        if (rc != HT_OK) {
+            /* Nothing to claim (or no database): write what is buffered,
+             * then sleep until a hint or the next poll. */
+            wk_batch_flush(&batch);
+            if (rc == HT_ENOTFOUND) {
+                if (db_down)
+                    HT_LOG_INFO("db.back", "");
+                db_down = 0;
+            } else if (!db_down) {
+                db_down = 1;
+                HT_LOG_WARN("db.claim_failed", "detail=\"%s\"", err.detail);
+            }
+            wait_for_work(sub, cfg->poll_ms, graphs, n_graphs);
             continue;
         }
+        db_down = 0;
+        claim = wk_batch_next(&batch);
+        arena = ht_arena_new(65536, (size_t) cfg->job_mem_limit);
+        memset(&job, 0, sizeof(job));
+        job.task = *claim;
+        job.cfg = cfg;
+        job.ctrl = ctrl;
+        job.gdb = gdb;
+        job.sub = sub;
+        job.arena = arena;
+        job.server = server;
+        job.stopping = &child_stopping;
+        job.batch = &batch;
+        t0 = ht_now_mono_ms();
+        wk_job_execute(&job);
+        wk_batch_job_took(&batch, ht_now_mono_ms() - t0);
         ht_arena_free(arena);
-        if (rc == HT_ENOTFOUND) {
-            if (db_down)
-                HT_LOG_INFO("db.back", "");
-            db_down = 0;
-        } else if (!db_down) {
-            db_down = 1;
-            HT_LOG_WARN("db.claim_failed", "detail=\"%s\"", err.detail);
-        }
-        wait_for_work(sub, cfg->poll_ms, graphs, n_graphs);
+        if (wk_batch_waiting(&batch) == 0)
+            wk_batch_flush(&batch);
     }
+    /* Stopping: what we claimed but did not start goes back, unpunished. */
+    wk_batch_release(&batch);
+    wk_batch_flush(&batch);
+    wk_batch_fini(&batch);
     HT_LOG_INFO("worker.stopping", "slot=%d", slot);
     ht_sub_close(sub);
     if (sub != NULL)

@@ -18,6 +18,7 @@
 #include "common/db.h"
 #include "common/store_task.h"
 #include "proto/bus.h"
+#include "worker/batch.h"
 
 typedef struct wk_job {
     const ht_cfg *cfg;
@@ -35,6 +36,7 @@ typedef struct wk_job {
     int           lost;        /* the row is no longer ours: write nothing */
     int           released;    /* shutdown: hand the task back */
     volatile sig_atomic_t *stopping; /* set by SIGTERM */
+    wk_batch     *batch;       /* local queue and finish buffer; may be NULL */
     int64_t       drain_until; /* 0 until stopping is seen */
 } wk_job;
 

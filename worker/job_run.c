@@ -61,6 +61,20 @@ heartbeat(wk_job *job, int64_t now)
         job->cancel_ms = now;
         HT_LOG_INFO("task.cancel_seen", "via=heartbeat");
     }
+    if (job->batch != NULL)
+        wk_batch_extend(job->batch);
+}
+
+/* Tasks waiting behind a job that has run this long go back to the queue,
+ * for other workers. */
+#define HAND_BACK_MS 200
+
+static void
+batch_tick(wk_job *job, int64_t now)
+{
+    wk_batch_flush_due(job->batch, now);
+    if (now - job->started_ms >= HAND_BACK_MS && wk_batch_waiting(job->batch) > 0)
+        wk_batch_release(job->batch);
 }
 
 int
@@ -71,6 +85,8 @@ wk_job_check(wk_job *job, ht_err *err)
     drain_hints(job);
     if (now >= job->next_beat_ms)
         heartbeat(job, now);
+    if (job->batch != NULL)
+        batch_tick(job, now);
     if (job->lost)
         return ht_err_set(err, HT_ECONFLICT, 0, NULL,
                           "the task is no longer owned by this worker");
@@ -154,6 +170,12 @@ finish_plain(wk_job *job, ht_task_status st, const char *result)
     ht_err         err;
     int            rc;
 
+    if (job->batch != NULL && (result == NULL || strlen(result) <= WK_BATCH_MAX_RESULT)) {
+        ht_attempt t = { job->task.graph, job->task.id, job->task.attempt, st,
+                         result, job->progress };
+        wk_batch_finish(job->batch, &t);
+        return;
+    }
     rc = ht_store_task_finish(job->ctrl, job->task.graph, job->task.id,
                               job->task.attempt, st, result, job->progress,
                               &final, &err);
@@ -231,8 +253,8 @@ wk_job_execute(wk_job *job)
     job->started_ms = ht_now_mono_ms();
     job->next_beat_ms = job->started_ms + job->cfg->heartbeat_ms;
     ht_log_ctx_set("graph=%s task=%" PRId64, job->task.graph, job->task.id);
-    HT_LOG_INFO("task.claimed", "type=%s attempt=%d", job->task.type,
-                job->task.attempt);
+    HT_LOG_DEBUG("task.claimed", "type=%s attempt=%d", job->task.type,
+                 job->task.attempt);
     if (kind == NULL) {
         char t[96];
         (void) snprintf(t, sizeof(t), "%s", job->task.type ? job->task.type : "");

@@ -860,6 +860,33 @@ test_pending_cap_is_400(void **state)
     assert_int_equal(th_stack_free(s), 0);
 }
 
+/* A claim takes exactly the tasks it runs: quick tasks queued behind long
+ * ones all run at once on the free workers, none waits for a lease to
+ * expire (which would show as a retry). */
+static void
+test_claims_take_only_what_runs(void **state)
+{
+    th_stack *s = *state;
+    int64_t   slow[2], quick[6];
+
+    for (int i = 0; i < 2; i++)
+        slow[i] = submit(s, "hugegraph", "Thread.sleep(1500); 'slow'");
+    for (int i = 0; i < 6; i++)
+        quick[i] = submit(s, "hugegraph", "'quick'");
+    for (int i = 0; i < 6; i++) {
+        json_t *t = NULL;
+        assert_int_equal(th_wait_task_status(s, "hugegraph", quick[i], "success", 20, 20, &t), 0);
+        assert_int_equal(json_integer_value(json_object_get(t, "task_retries")), 0);
+        json_decref(t);
+    }
+    for (int i = 0; i < 2; i++) {
+        json_t *t = NULL;
+        assert_int_equal(th_wait_task_status(s, "hugegraph", slow[i], "success", 20, 20, &t), 0);
+        assert_int_equal(json_integer_value(json_object_get(t, "task_retries")), 0);
+        json_decref(t);
+    }
+}
+
 /* ---- 6. errors ------------------------------------------------------------- */
 
 static void
@@ -875,6 +902,7 @@ test_unknown_paths_and_methods(void **state)
     assert_error(s, "POST", "/graphs/hugegraph/tasks", "{}", NULL, 405, EXC_NOTALLOW,
                  NULL);
     assert_error(s, "DELETE", "/versions", NULL, NULL, 405, EXC_NOTALLOW, NULL);
+
     assert_error(s, "PATCH", "/graphs/hugegraph/tasks/1", "{}", NULL, 405,
                  EXC_NOTALLOW, NULL);
     /* Methods the HTTP layer itself does not know answer the same way. */
@@ -981,6 +1009,7 @@ main(void)
         cmocka_unit_test(test_task_name_first_line_cut_on_utf8),
         cmocka_unit_test(test_ids_per_graph_from_one_never_reused),
         cmocka_unit_test(test_pending_cap_is_400),
+        cmocka_unit_test(test_claims_take_only_what_runs),
         cmocka_unit_test(test_unknown_paths_and_methods),
         cmocka_unit_test(test_bad_and_overflowing_ids_are_400),
         cmocka_unit_test(test_database_down_is_503_then_recovers),

@@ -1,0 +1,195 @@
+/*
+ * worker/batch.c - the local queue and the finish buffer (see batch.h).
+ */
+#include "worker/batch.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+/* Buffered finishes are written at most this long after the first. */
+#define FLUSH_DELAY_MS 5
+/* A job slower than this ends batching until jobs are quick again. */
+#define SLOW_JOB_MS    20
+
+void
+wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db)
+{
+    memset(b, 0, sizeof(*b));
+    b->cfg = cfg;
+    b->db = db;
+    b->want = 1;
+}
+
+void
+wk_batch_fini(wk_batch *b)
+{
+    ht_arena_free(b->claims_arena);
+    ht_arena_free(b->done_arena);
+    b->claims_arena = b->done_arena = NULL;
+}
+
+static const ht_attempt *
+waiting_attempts(wk_batch *b, ht_arena *a, size_t *n)
+{
+    ht_attempt *t;
+
+    *n = (size_t) (b->n_claims - b->next);
+    t = ht_arena_calloc(a, sizeof(*t) * (*n ? *n : 1));
+    if (t == NULL)
+        return NULL;
+    for (size_t k = 0; k < *n; k++) {
+        const ht_claim *c = &b->claims[b->next + (int) k];
+        t[k].graph = c->graph;
+        t[k].id = c->id;
+        t[k].attempt = c->attempt;
+    }
+    return t;
+}
+
+int
+wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
+              const char *server, ht_err *err)
+{
+    int max = b->cfg->claim_batch;
+    int n = 0;
+    int rc;
+
+    if (b->next < b->n_claims)
+        return HT_OK;
+    ht_arena_free(b->claims_arena);
+    b->claims_arena = ht_arena_new(16384, 0);
+    b->claims = NULL;
+    b->n_claims = b->next = 0;
+    rc = ht_store_task_claim(b->db, b->claims_arena, graphs, n_graphs, server,
+                             b->cfg->lease_ms, b->want < max ? b->want : max,
+                             &b->claims, &n, err);
+    if (rc != HT_OK)
+        return rc;
+    b->n_claims = n;
+    /* A full batch of quick jobs: ask for more next time. */
+    if (n == b->want && b->want < max)
+        b->want *= 2;
+    return HT_OK;
+}
+
+const ht_claim *
+wk_batch_next(wk_batch *b)
+{
+    if (b->next >= b->n_claims)
+        return NULL;
+    return &b->claims[b->next++];
+}
+
+int
+wk_batch_waiting(const wk_batch *b)
+{
+    return b->n_claims - b->next;
+}
+
+void
+wk_batch_job_took(wk_batch *b, int64_t ms)
+{
+    if (ms > SLOW_JOB_MS)
+        b->want = 1;
+}
+
+void
+wk_batch_flush(wk_batch *b)
+{
+    int    final[WK_BATCH_MAX];
+    ht_err err;
+    int    rc;
+
+    if (b->n_done == 0)
+        return;
+    rc = ht_store_task_finish_many(b->db, b->done_arena, b->done, b->n_done,
+                                   final, &err);
+    if (rc != HT_OK) {
+        /* The leases run out and the rescue re-queues these tasks: they
+         * run again rather than being lost. */
+        HT_LOG_ERROR("task.finish_failed", "count=%zu detail=\"%s\"", b->n_done,
+                     err.detail);
+    } else {
+        for (size_t k = 0; k < b->n_done; k++) {
+            const ht_attempt *t = &b->done[k];
+            if (final[k] < 0)
+                HT_LOG_WARN("task.finish_fenced", "graph=%s task=%" PRId64 " attempt=%d",
+                            t->graph, t->id, t->attempt);
+            else
+                HT_LOG_INFO("task.finished", "graph=%s task=%" PRId64 " status=%s attempt=%d",
+                            t->graph, t->id, ht_task_status_name((ht_task_status) final[k]),
+                            t->attempt);
+        }
+    }
+    ht_arena_free(b->done_arena);
+    b->done_arena = NULL;
+    b->n_done = 0;
+}
+
+void
+wk_batch_flush_due(wk_batch *b, int64_t now_ms)
+{
+    if (b->n_done > 0 && now_ms - b->first_done_ms >= FLUSH_DELAY_MS)
+        wk_batch_flush(b);
+}
+
+void
+wk_batch_finish(wk_batch *b, const ht_attempt *t)
+{
+    ht_attempt *d;
+
+    if (b->done_arena == NULL)
+        b->done_arena = ht_arena_new(65536, 0);
+    if (b->n_done == 0)
+        b->first_done_ms = ht_now_mono_ms();
+    d = &b->done[b->n_done];
+    *d = *t;
+    d->graph = ht_arena_strdup(b->done_arena, t->graph);
+    d->result = t->result ? ht_arena_strdup(b->done_arena, t->result) : NULL;
+    b->n_done++;
+    if (b->n_done == WK_BATCH_MAX)
+        wk_batch_flush(b);
+}
+
+void
+wk_batch_extend(wk_batch *b)
+{
+    ht_arena         *a;
+    const ht_attempt *t;
+    size_t            n;
+    ht_err            err;
+
+    if (wk_batch_waiting(b) == 0)
+        return;
+    a = ht_arena_new(4096, 0);
+    t = waiting_attempts(b, a, &n);
+    if (t != NULL &&
+        ht_store_task_extend_many(b->db, a, t, n, b->cfg->lease_ms, &err) != HT_OK)
+        HT_LOG_WARN("task.extend_failed", "count=%zu detail=\"%s\"", n, err.detail);
+    ht_arena_free(a);
+}
+
+void
+wk_batch_release(wk_batch *b)
+{
+    ht_arena         *a;
+    const ht_attempt *t;
+    size_t            n;
+    ht_err            err;
+
+    if (wk_batch_waiting(b) == 0)
+        return;
+    a = ht_arena_new(4096, 0);
+    t = waiting_attempts(b, a, &n);
+    if (t != NULL && ht_store_task_release_many(b->db, a, t, n, &err) == HT_OK)
+        HT_LOG_DEBUG("task.handed_back", "count=%zu", n);
+    else
+        HT_LOG_WARN("task.release_failed", "count=%zu detail=\"%s\"", n,
+                    t ? err.detail : "out of memory");
+    ht_arena_free(a);
+    b->next = b->n_claims;
+}
+

@@ -27,7 +27,8 @@
     (JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |                 \
      JSON_REAL_PRECISION(15))
 
-static int to_json(gr_ctx *c, const gr_value *v, int depth, json_t **out);
+static int to_json(gr_ctx *c, const gr_value *v, int depth, size_t *left,
+                   json_t **out);
 
 static int
 elem_json(const gr_elem *e, json_t **out)
@@ -62,7 +63,8 @@ elem_json(const gr_elem *e, json_t **out)
 }
 
 static int
-list_json(gr_ctx *c, const gr_value *items, size_t n, int depth, json_t **out)
+list_json(gr_ctx *c, const gr_value *items, size_t n, int depth, size_t *left,
+          json_t **out)
 {
     json_t *a = json_array();
     int     rc;
@@ -72,7 +74,7 @@ list_json(gr_ctx *c, const gr_value *items, size_t n, int depth, json_t **out)
     for (size_t i = 0; i < n; i++) {
         json_t *j;
 
-        rc = to_json(c, &items[i], depth + 1, &j);
+        rc = to_json(c, &items[i], depth + 1, left, &j);
         if (rc != HT_OK) {
             json_decref(a);
             return rc;
@@ -87,7 +89,15 @@ list_json(gr_ctx *c, const gr_value *items, size_t n, int depth, json_t **out)
 }
 
 static int
-to_json(gr_ctx *c, const gr_value *v, int depth, json_t **out)
+too_many(gr_ctx *c)
+{
+    return gr_ctx_fatal(c, HT_ELIMIT, "LimitExceedException",
+                        "result has more items, nested ones included, than "
+                        "the limit of max_result_items");
+}
+
+static int
+to_json(gr_ctx *c, const gr_value *v, int depth, size_t *left, json_t **out)
 {
     json_t     *j = NULL;
     const char *s;
@@ -98,6 +108,16 @@ to_json(gr_ctx *c, const gr_value *v, int depth, json_t **out)
         return gr_ctx_fatal(c, HT_ELIMIT, "LimitExceedException",
                             "result nested deeper than %d levels",
                             GR_MAX_DEPTH);
+    /* Every value counts against max_result_items, nested ones too, so a
+     * list of huge ranges cannot build a huge JSON tree first. */
+    if (v->kind == GR_VAL_RANGE) {
+        if ((uint64_t) v->u.range.count >= *left)
+            return too_many(c);
+        *left -= (size_t) v->u.range.count;
+    }
+    if (*left == 0)
+        return too_many(c);
+    (*left)--;
     switch (v->kind) {
     case GR_VAL_NULL: j = json_null(); break;
     case GR_VAL_BOOL: j = json_boolean(v->u.b); break;
@@ -111,14 +131,14 @@ to_json(gr_ctx *c, const gr_value *v, int depth, json_t **out)
             return gr_ctx_oom(c);
         break;
     case GR_VAL_LIST:
-        return list_json(c, v->u.list->items, v->u.list->n, depth, out);
+        return list_json(c, v->u.list->items, v->u.list->n, depth, left, out);
     case GR_VAL_TRAV: {
         gr_list *l = NULL;
 
         rc = gr_trav_drain(c, v->u.trav, &l);
         if (rc != HT_OK)
             return rc;
-        return list_json(c, l->items, l->n, depth, out);
+        return list_json(c, l->items, l->n, depth, left, out);
     }
     case GR_VAL_RANGE:
         j = json_array();
@@ -139,7 +159,7 @@ to_json(gr_ctx *c, const gr_value *v, int depth, json_t **out)
                 json_decref(j);
                 return gr_ctx_oom(c);
             }
-            rc = to_json(c, &v->u.map->vals[i], depth + 1, &item);
+            rc = to_json(c, &v->u.map->vals[i], depth + 1, left, &item);
             if (rc != HT_OK) {
                 json_decref(j);
                 return rc;
@@ -205,6 +225,7 @@ gr_result_write(gr_ctx *c, const gr_value *v, char **out)
     json_t  *j = NULL;
     dump_buf d = {NULL, 0, 0, max_bytes, 0};
     size_t   items = 0;
+    size_t   left;
     int      rc;
 
     if (val.kind == GR_VAL_TRAV) {
@@ -230,7 +251,8 @@ gr_result_write(gr_ctx *c, const gr_value *v, char **out)
         return gr_ctx_fatal(c, HT_ELIMIT, "LimitExceedException",
                             "result has %zu items, more than the limit of %zu "
                             "(max_result_items)", items, max_items);
-    rc = to_json(c, &val, 0, &j);
+    left = max_items + 1; /* the top-level value itself counts once */
+    rc = to_json(c, &val, 0, &left, &j);
     if (rc != HT_OK)
         return rc;
     if (json_dump_callback(j, dump_cb, &d, DUMP_FLAGS) != 0) {

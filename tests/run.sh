@@ -14,6 +14,8 @@
 #                        measure latencies on a 2-core machine)
 #   HT_FUZZ_SECONDS=N    libFuzzer run over the Gremlin interpreter after
 #                        ctest (build-fuzz/, clang; default 60, 0 skips)
+#   HT_FUZZ_RUNS=N       its number of inputs (default 150000); the seed is
+#                        fixed, so a run explores what the last one did
 #   tests/lsan.supp      LeakSanitizer suppressions, used when it exists
 set -euo pipefail
 
@@ -98,7 +100,8 @@ if [ "$fuzz_secs" -gt 0 ]; then
     fuzz_dir=$HT_ROOT/build-fuzz
     mkdir -p "$tmp/fuzz"
     if CC=clang ht_build_target "$fuzz_dir" fuzz -DHT_FUZZ=ON -DHT_TESTS=OFF &&
-        "$fuzz_dir/tests/fuzz/fuzz" -max_total_time="$fuzz_secs" \
+        "$fuzz_dir/tests/fuzz/fuzz" -seed=1 -runs="${HT_FUZZ_RUNS:-150000}" \
+            -max_total_time="$fuzz_secs" \
             -dict="$HT_ROOT/tests/fuzz/gremlin.dict" -artifact_prefix="$tmp/" \
             "$tmp/fuzz" "$HT_ROOT/tests/fuzz/seeds" >"$tmp/fuzz.log" 2>&1; then
         summaries+=("fuzz: clean for $fuzz_secs s ($(grep -c . "$tmp/fuzz.log") log lines)")

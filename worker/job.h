@@ -28,7 +28,10 @@ typedef struct wk_job {
     ht_arena     *arena;    /* capped at cfg->job_mem_limit */
     ht_claim      task;
     const char   *server;
-    int64_t       progress;
+    int64_t       progress;       /* latest value the script reported */
+    int64_t       saved_progress; /* what the row holds */
+    int64_t       saved_ms;       /* when it was written */
+    int64_t       save_every_ms;  /* gremlinJob.setMinSaveInterval; 0 = every beat */
     int64_t       started_ms;
     int64_t       next_beat_ms;
     int64_t       cancel_ms;   /* when the cancel was seen; 0 = none */

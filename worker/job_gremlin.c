@@ -29,6 +29,14 @@ host_progress(void *arg, int64_t value)
 }
 
 static void
+host_save_interval(void *arg, int64_t seconds)
+{
+    wk_job *job = arg;
+
+    job->save_every_ms = seconds > 0 ? seconds * 1000 : 0;
+}
+
+static void
 decref(void *p)
 {
     json_decref(p);
@@ -41,7 +49,8 @@ wk_run_gremlin(wk_job *job, char **result)
     json_t      *input, *script, *bindings;
     wk_graph_pg  pg = { job->gdb, job->task.graph };
     gr_host      host = { .arg = job, .check = host_check,
-                          .sleep_ms = host_sleep, .progress = host_progress };
+                          .sleep_ms = host_sleep, .progress = host_progress,
+                          .save_interval = host_save_interval };
     gr_job       gj;
 
     input = job->task.input ? json_loads(job->task.input, 0, &jerr) : NULL;

@@ -46,11 +46,21 @@ heartbeat(wk_job *job, int64_t now)
     ht_task_status st;
     ht_err         err;
     int            rc;
+    int64_t        progress = job->saved_progress;
 
     job->next_beat_ms = now + job->cfg->heartbeat_ms;
+    /* The lease is renewed on every beat; progress only once per save
+     * interval (gremlinJob.setMinSaveInterval). */
+    if (job->progress != job->saved_progress &&
+        now - job->saved_ms >= job->save_every_ms)
+        progress = job->progress;
     rc = ht_store_task_heartbeat(job->ctrl, job->task.graph, job->task.id,
                                  job->task.attempt, job->cfg->lease_ms,
-                                 job->progress, &st, &err);
+                                 progress, &st, &err);
+    if (rc == HT_OK && progress != job->saved_progress) {
+        job->saved_progress = progress;
+        job->saved_ms = now;
+    }
     if (rc == HT_ECONFLICT) {
         job->lost = 1;
         HT_LOG_WARN("task.lost", "why=\"lease taken over, deleted or completed\"");

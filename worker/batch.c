@@ -15,11 +15,12 @@
 #define SLOW_JOB_MS    20
 
 void
-wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db)
+wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db, wk_claim_gate *gate)
 {
     memset(b, 0, sizeof(*b));
     b->cfg = cfg;
     b->db = db;
+    b->gate = gate;
     b->want = 1;
 }
 
@@ -55,6 +56,7 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
 {
     int max = b->cfg->claim_batch;
     int n = 0;
+    int gated;
     int rc;
 
     if (b->next < b->n_claims)
@@ -63,9 +65,12 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
     b->claims_arena = ht_arena_new(16384, 0);
     b->claims = NULL;
     b->n_claims = b->next = 0;
+    gated = wk_claim_gate_enter(b->gate);
     rc = ht_store_task_claim(b->db, b->claims_arena, graphs, n_graphs, server,
                              b->cfg->lease_ms, b->want < max ? b->want : max,
                              &b->claims, &n, err);
+    if (gated)
+        wk_claim_gate_leave(b->gate);
     if (rc != HT_OK)
         return rc;
     b->n_claims = n;
@@ -154,42 +159,41 @@ wk_batch_finish(wk_batch *b, const ht_attempt *t)
         wk_batch_flush(b);
 }
 
-void
-wk_batch_extend(wk_batch *b)
+/* Extends (release 0) or hands back (release 1) the waiting tasks. */
+static void
+waiting_update(wk_batch *b, int release)
 {
     ht_arena         *a;
     const ht_attempt *t;
-    size_t            n;
+    size_t            n = 0;
     ht_err            err;
+    int               rc = HT_ENOMEM;
 
     if (wk_batch_waiting(b) == 0)
         return;
     a = ht_arena_new(4096, 0);
     t = waiting_attempts(b, a, &n);
-    if (t != NULL &&
-        ht_store_task_extend_many(b->db, a, t, n, b->cfg->lease_ms, &err) != HT_OK)
-        HT_LOG_WARN("task.extend_failed", "count=%zu detail=\"%s\"", n, err.detail);
+    if (t != NULL)
+        rc = release ? ht_store_task_release_many(b->db, a, t, n, &err)
+                     : ht_store_task_extend_many(b->db, a, t, n, b->cfg->lease_ms, &err);
+    if (rc == HT_OK && release)
+        HT_LOG_DEBUG("task.handed_back", "count=%zu", n);
+    else if (rc != HT_OK)
+        HT_LOG_WARN(release ? "task.release_failed" : "task.extend_failed",
+                    "count=%zu detail=\"%s\"", n, t ? err.detail : "out of memory");
     ht_arena_free(a);
+    if (release)
+        b->next = b->n_claims;
+}
+
+void
+wk_batch_extend(wk_batch *b)
+{
+    waiting_update(b, 0);
 }
 
 void
 wk_batch_release(wk_batch *b)
 {
-    ht_arena         *a;
-    const ht_attempt *t;
-    size_t            n;
-    ht_err            err;
-
-    if (wk_batch_waiting(b) == 0)
-        return;
-    a = ht_arena_new(4096, 0);
-    t = waiting_attempts(b, a, &n);
-    if (t != NULL && ht_store_task_release_many(b->db, a, t, n, &err) == HT_OK)
-        HT_LOG_DEBUG("task.handed_back", "count=%zu", n);
-    else
-        HT_LOG_WARN("task.release_failed", "count=%zu detail=\"%s\"", n,
-                    t ? err.detail : "out of memory");
-    ht_arena_free(a);
-    b->next = b->n_claims;
+    waiting_update(b, 1);
 }
-

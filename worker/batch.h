@@ -23,6 +23,7 @@
 #include "common/cfg.h"
 #include "common/db.h"
 #include "common/store_task.h"
+#include "worker/claim_gate.h"
 
 #define WK_BATCH_MAX 256
 /* Results larger than this are written on their own, not buffered. */
@@ -31,6 +32,7 @@
 typedef struct wk_batch {
     const ht_cfg *cfg;
     ht_db        *db;
+    wk_claim_gate *gate;       /* may be NULL */
     ht_arena     *claims_arena;
     ht_claim     *claims;      /* the local queue */
     int           n_claims, next;
@@ -41,7 +43,8 @@ typedef struct wk_batch {
     int64_t       first_done_ms;
 } wk_batch;
 
-void wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db);
+void wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db,
+                   wk_claim_gate *gate);
 void wk_batch_fini(wk_batch *b);
 
 /* Claims more tasks when the local queue is empty.  HT_OK, HT_ENOTFOUND

@@ -84,7 +84,7 @@ rescue(ht_db *db)
 }
 
 int
-wk_child_main(const ht_cfg *cfg, int slot)
+wk_child_main(const ht_cfg *cfg, int slot, wk_claim_gate *gate)
 {
     struct sigaction sa;
     char             host[128], server[192];
@@ -118,7 +118,7 @@ wk_child_main(const ht_cfg *cfg, int slot)
                     err.msg, err.detail);
     HT_LOG_INFO("worker.started", "slot=%d server=%s", slot, server);
 
-    wk_batch_init(&batch, cfg, ctrl);
+    wk_batch_init(&batch, cfg, ctrl, gate);
     while (!child_stopping) {
         const ht_claim *claim;
         ht_arena       *arena;

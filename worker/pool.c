@@ -25,6 +25,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "worker/child.h"
+#include "worker/claim_gate.h"
 
 typedef struct slot {
     pid_t   pid;
@@ -51,7 +52,7 @@ on_chld(int sig)
 }
 
 static pid_t
-spawn(const ht_cfg *cfg, int i, pid_t parent)
+spawn(const ht_cfg *cfg, int i, pid_t parent, wk_claim_gate *gate)
 {
     pid_t pid;
 
@@ -73,7 +74,7 @@ spawn(const ht_cfg *cfg, int i, pid_t parent)
         /* Die with the supervisor; if it is already gone, go now. */
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
             _exit(1);
-        _exit(wk_child_main(cfg, i));
+        _exit(wk_child_main(cfg, i, gate));
     }
     return pid;
 }
@@ -127,6 +128,7 @@ wk_pool_run(const ht_cfg *cfg)
     int              n = cfg->workers;
     slot            *slots = ht_xcalloc((size_t) n, sizeof(*slots));
     pid_t            self = getpid();
+    wk_claim_gate   *gate = wk_claim_gate_new(); /* before any fork */
     struct sigaction sa;
     sigset_t         block, old;
     int64_t          deadline;
@@ -135,12 +137,14 @@ wk_pool_run(const ht_cfg *cfg)
     sa.sa_handler = on_stop;
     if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0) {
         free(slots);
+        wk_claim_gate_free(gate);
         return 1;
     }
     sa.sa_handler = on_chld;
     sa.sa_flags = SA_NOCLDSTOP;
     if (sigaction(SIGCHLD, &sa, NULL) != 0) {
         free(slots);
+        wk_claim_gate_free(gate);
         return 1;
     }
     sigemptyset(&block);
@@ -149,6 +153,7 @@ wk_pool_run(const ht_cfg *cfg)
     sigaddset(&block, SIGCHLD);
     if (sigprocmask(SIG_BLOCK, &block, &old) != 0) {
         free(slots);
+        wk_claim_gate_free(gate);
         return 1;
     }
     HT_LOG_INFO("pool.started", "workers=%d graphs=%s subscribe=%s", n,
@@ -166,7 +171,7 @@ wk_pool_run(const ht_cfg *cfg)
                     next = slots[i].restart_at_ms;
                 continue;
             }
-            slots[i].pid = spawn(cfg, i, self);
+            slots[i].pid = spawn(cfg, i, self, gate);
             slots[i].started_ms = now;
             if (slots[i].pid < 0) {
                 slots[i].pid = 0;
@@ -198,6 +203,7 @@ wk_pool_run(const ht_cfg *cfg)
         (void) poll(NULL, 0, 20);
     }
     free(slots);
+    wk_claim_gate_free(gate);
     HT_LOG_INFO("pool.stopped", "");
     return 0;
 }

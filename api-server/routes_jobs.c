@@ -108,22 +108,24 @@ task_input(api_req *req, const char *graph, const char *script, json_t *bindings
     return copy;
 }
 
-/* Is the graph's queue at its cap?  Far below it, a per-process estimate
- * (refreshed every second) answers without a query; near it, a count
- * bounded by the cap decides.  Several API processes near the cap can
- * together overshoot it by their concurrent submissions, no more. */
+/* Is the graph's queue at its cap?  Far below it (more than a margin of 1%,
+ * at least 100, away), a per-process estimate refreshed every second
+ * answers without a query; near it, a count bounded by the cap decides.
+ * Several API processes near the cap can together overshoot it by their
+ * concurrent submissions, no more. */
 static int
 pending_full(api_req *req, const api_scope *s, int *full, ht_err *err)
 {
     api_graph_state *st = &req->ctx->state[s->gi];
     int64_t          cap = req->ctx->cfg->max_pending;
+    int64_t          margin = cap / 100 > 100 ? cap / 100 : 100;
     int64_t          now = ht_now_mono_ms();
     int64_t          queued;
     int              rc;
 
     HT_ASSERT(pthread_mutex_lock(&st->lock) == 0);
     if (st->checked_ms != 0 && now - st->checked_ms < 1000 &&
-        st->queued + st->added < cap / 2) {
+        st->queued + st->added < cap - margin) {
         st->added++;
         HT_ASSERT(pthread_mutex_unlock(&st->lock) == 0);
         *full = 0;

@@ -1157,6 +1157,16 @@ def write_doc(b, path, mode):
             L.append("")
             L.append(f"- {n}")
     L.append("")
+    # bench/gremlin.sh owns the "## Gremlin" section: keep it as it is.
+    try:
+        with open(path) as f:
+            old = f.read()
+        at = old.find("\n## Gremlin")
+        if at >= 0:
+            L.append(old[at + 1:].rstrip("\n"))
+            L.append("")
+    except OSError:
+        pass
     with open(path, "w") as f:
         f.write("\n".join(L))
 

@@ -3,7 +3,8 @@
  *
  * Scan statements are assembled from fixed fragments with $n placeholders;
  * every value is a parameter.  A scan fetches BATCH rows at a time, keyset
- * on id, so memory stays flat however large the graph is.
+ * on id, each batch's statement built in an arena freed after it, so
+ * memory stays flat however large the graph is.
  */
 #include "common/store_graph.h"
 
@@ -208,14 +209,24 @@ add_filters(sqlb *b, const char *graph, const ht_graph_query *q, const char *t)
 
     (void) snprintf(frag, sizeof(frag), " WHERE %s.graph = ", t);
     add_param(b, frag, graph, "");
-    if (q->ids != NULL) {
+    /* one id or one label: a plain "=", as hand-written SQL says it */
+    if (q->ids != NULL && q->n_ids == 1) {
+        char *id = ht_arena_printf(b->a, "%" PRId64, q->ids[0]);
+        if (id == NULL)
+            return HT_ENOMEM;
+        (void) snprintf(frag, sizeof(frag), " AND %s.id = ", t);
+        add_param(b, frag, id, "::bigint");
+    } else if (q->ids != NULL) {
         const char *ids = i64_array(b->a, q->ids, q->n_ids);
         if (ids == NULL)
             return HT_ENOMEM;
         (void) snprintf(frag, sizeof(frag), " AND %s.id = ANY(", t);
         add_param(b, frag, ids, "::bigint[])");
     }
-    if (q->labels != NULL) {
+    if (q->labels != NULL && q->n_labels == 1) {
+        (void) snprintf(frag, sizeof(frag), " AND %s.label = ", t);
+        add_param(b, frag, q->labels[0], "::text");
+    } else if (q->labels != NULL) {
         const char *labels = text_array(b->a, q->labels, q->n_labels);
         if (labels == NULL)
             return HT_ENOMEM;
@@ -278,24 +289,32 @@ ht_store_graph_scan(ht_db *db, ht_arena *a, const char *graph,
     const char *t = q->edge ? "e" : "v";
     int64_t     last = 0, left = q->limit;
     char       *last_val = NULL; /* order value of the last row (JSON) */
-    int         stopped = 0, first = 1;
+    int         stopped = 0, first = 1, rc = HT_OK;
 
+    (void) a; /* each batch's statement is built in an arena of its own */
     for (;;) {
-        sqlb      b = { .a = a };
+        ht_arena *tmp;
+        sqlb      b;
         char      after[24], lim[24], off[24];
         PGresult *res = NULL;
         int64_t   want = (left >= 0 && left < BATCH) ? left : BATCH;
-        int       rows, rc;
+        int       rows;
 
         if (want == 0)
-            return HT_OK;
+            break;
+        tmp = ht_arena_new(16384, 0);
+        memset(&b, 0, sizeof(b));
+        b.a = tmp;
         add(&b, q->edge ? "SELECT " E_COLS : "SELECT " V_COLS);
         if (q->order_key != NULL)
             add_param(&b, q->edge ? ", (e.properties -> " : ", (v.properties -> ",
                       q->order_key, "::text)::text");
         add(&b, q->edge ? " FROM edges e" : " FROM vertices v");
-        if (add_filters(&b, graph, q, t) != HT_OK)
-            return oom(err);
+        if (add_filters(&b, graph, q, t) != HT_OK) {
+            ht_arena_free(tmp);
+            rc = oom(err);
+            break;
+        }
         (void) snprintf(after, sizeof(after), "%" PRId64, last);
         (void) snprintf(lim, sizeof(lim), "%" PRId64, want);
         if (q->order_key == NULL) {
@@ -325,27 +344,37 @@ ht_store_graph_scan(ht_db *db, ht_arena *a, const char *graph,
             (void) snprintf(off, sizeof(off), "%" PRId64, q->offset);
             add_param(&b, " OFFSET ", off, "::bigint");
         }
-        if (b.full)
-            return oom(err);
+        if (b.full) {
+            ht_arena_free(tmp);
+            rc = oom(err);
+            break;
+        }
         rc = ht_db_query(db, b.sql, b.n, b.params, &res, err);
+        ht_arena_free(tmp); /* the parameters were sent */
         if (rc != HT_OK)
-            return rc;
+            break;
         rows = PQntuples(res);
         if (rows > 0 && q->order_key != NULL) {
-            last_val = ht_arena_strdup(a, PQgetvalue(res, rows - 1, 7));
+            free(last_val);
+            last_val = strdup(PQgetvalue(res, rows - 1, 7));
             if (last_val == NULL) {
                 PQclear(res);
-                return oom(err);
+                rc = oom(err);
+                break;
             }
         }
+        /* the callbacks may run statements of their own on db: res is
+         * complete on the client, so that is safe */
         rc = emit_rows(res, q->edge, cb, arg, &last, &stopped, err);
         PQclear(res);
         if (rc != HT_OK || stopped || rows < want)
-            return rc;
+            break;
         if (left > 0)
             left -= rows;
         first = 0;
     }
+    free(last_val);
+    return rc;
 }
 
 int

@@ -2,8 +2,9 @@
  * worker/graph_pg.c - the interpreter's graph, stored in PostgreSQL.
  *
  * Rows come back from store_graph.c as text; this file turns them into
- * gr_elem values in the job arena (property objects parsed with jansson,
- * released when the arena is freed) and back.
+ * gr_elem values (borrowed by the scan callbacks: property objects parsed
+ * with jansson per row and dropped after it) and back.  New elements of
+ * add_vertex/add_edge live in the job arena.
  */
 #include "worker/graph_pg.h"
 
@@ -52,47 +53,38 @@ props_text(json_t *props)
     return json_dumps(props, JSON_COMPACT);
 }
 
-static int
-elem_from_row(ht_arena *a, const ht_graph_row *r, gr_elem *e, ht_err *err)
-{
-    json_error_t jerr;
-
-    memset(e, 0, sizeof(*e));
-    e->kind = r->edge ? GR_ELEM_EDGE : GR_ELEM_VERTEX;
-    e->id = r->id;
-    e->label = ht_arena_strdup(a, r->label);
-    e->props = json_loads(r->props, 0, &jerr);
-    if (e->props == NULL)
-        return ht_err_set(err, HT_EDB, 0, NULL, "corrupt properties of element");
-    if (own_json(a, e->props) != 0 || e->label == NULL)
-        return oom(err);
-    if (r->edge) {
-        e->out_v = r->out_v;
-        e->in_v = r->in_v;
-        e->out_label = ht_arena_strdup(a, r->out_label ? r->out_label : "");
-        e->in_label = ht_arena_strdup(a, r->in_label ? r->in_label : "");
-        if (e->out_label == NULL || e->in_label == NULL)
-            return oom(err);
-    }
-    return HT_OK;
-}
-
 typedef struct scan_ctx {
-    ht_arena  *a;
     gr_elem_cb cb;
     void      *arg;
 } scan_ctx;
 
+/* The row as a borrowed element (gremlin.h): its strings are the row's,
+ * its properties are parsed here and dropped after the callback, so a
+ * scan of any size allocates nothing that outlives one row. */
 static int
 on_row(void *arg, const ht_graph_row *r, ht_err *err)
 {
-    scan_ctx *s = arg;
-    gr_elem   e;
-    int       rc = elem_from_row(s->a, r, &e, err);
+    scan_ctx    *s = arg;
+    gr_elem      e;
+    json_error_t jerr;
+    int          rc;
 
-    if (rc != HT_OK)
-        return rc;
-    return s->cb(s->arg, &e, err);
+    memset(&e, 0, sizeof(e));
+    e.kind = r->edge ? GR_ELEM_EDGE : GR_ELEM_VERTEX;
+    e.id = r->id;
+    e.label = r->label;
+    if (r->edge) {
+        e.out_v = r->out_v;
+        e.in_v = r->in_v;
+        e.out_label = r->out_label ? r->out_label : "";
+        e.in_label = r->in_label ? r->in_label : "";
+    }
+    e.props = json_loads(r->props, 0, &jerr);
+    if (e.props == NULL)
+        return ht_err_set(err, HT_EDB, 0, NULL, "corrupt properties of element");
+    rc = s->cb(s->arg, &e, err);
+    json_decref(e.props);
+    return rc;
 }
 
 static ht_graph_pred_op
@@ -127,14 +119,17 @@ json_text(ht_arena *a, const json_t *j)
     return copy;
 }
 
-/* gr_query -> ht_graph_query; the has(k, v) pairs become one containment
- * object (its text in arena a). */
+/* gr_query -> ht_graph_query (its parts in arena a).  has(k, v) becomes
+ * an equality on properties -> k, as has(k, eq(v)) does: it is what the
+ * expression indexes of sql/0002 serve (a containment test would go to
+ * the GIN index, much slower for one value), and it is Gremlin's
+ * equality for lists too; has(k) is a key that must exist. */
 static int
 to_query(ht_arena *a, const gr_query *q, ht_graph_query *out, ht_err *err)
 {
-    json_t      *contains = NULL;
-    const char **keys = NULL;
-    size_t       n_keys = 0;
+    const char   **keys = NULL;
+    ht_graph_pred *preds = NULL;
+    size_t         n_keys = 0, n_preds = 0;
 
     memset(out, 0, sizeof(*out));
     out->edge = q->kind == GR_ELEM_EDGE;
@@ -146,27 +141,10 @@ to_query(ht_arena *a, const gr_query *q, ht_graph_query *out, ht_err *err)
     out->order_key = q->order_key;
     out->order_desc = q->order_desc;
     out->offset = q->offset;
-    if (q->n_preds > 0) {
-        ht_graph_pred *preds = ht_arena_calloc(a, sizeof(*preds) * q->n_preds);
-
-        if (preds == NULL)
-            return oom(err);
-        for (size_t i = 0; i < q->n_preds; i++) {
-            const gr_qpred *p = &q->preds[i];
-
-            preds[i].key = p->key;
-            preds[i].op = pred_op(p->op);
-            preds[i].a = json_text(a, p->a);
-            preds[i].b = p->b ? json_text(a, p->b) : NULL;
-            if (preds[i].a == NULL || (p->b && preds[i].b == NULL))
-                return oom(err);
-        }
-        out->preds = preds;
-        out->n_preds = q->n_preds;
-    }
-    if (q->n_has > 0) {
-        keys = ht_arena_alloc(a, sizeof(*keys) * q->n_has);
-        if (keys == NULL)
+    if (q->n_preds + q->n_has > 0) {
+        preds = ht_arena_calloc(a, sizeof(*preds) * (q->n_preds + q->n_has));
+        keys = ht_arena_alloc(a, sizeof(*keys) * (q->n_has ? q->n_has : 1));
+        if (preds == NULL || keys == NULL)
             return oom(err);
     }
     for (size_t i = 0; i < q->n_has; i++) {
@@ -174,25 +152,28 @@ to_query(ht_arena *a, const gr_query *q, ht_graph_query *out, ht_err *err)
             keys[n_keys++] = q->has_keys[i];
             continue;
         }
-        if (contains == NULL && (contains = json_object()) == NULL)
+        preds[n_preds].key = q->has_keys[i];
+        preds[n_preds].op = HT_GP_EQ;
+        preds[n_preds].a = json_text(a, q->has_values[i]);
+        if (preds[n_preds].a == NULL)
             return oom(err);
-        if (json_object_set(contains, q->has_keys[i], q->has_values[i]) != 0) {
-            json_decref(contains);
-            return oom(err);
-        }
+        n_preds++;
     }
+    for (size_t i = 0; i < q->n_preds; i++) {
+        const gr_qpred *p = &q->preds[i];
+
+        preds[n_preds].key = p->key;
+        preds[n_preds].op = pred_op(p->op);
+        preds[n_preds].a = json_text(a, p->a);
+        preds[n_preds].b = p->b ? json_text(a, p->b) : NULL;
+        if (preds[n_preds].a == NULL || (p->b && preds[n_preds].b == NULL))
+            return oom(err);
+        n_preds++;
+    }
+    out->preds = preds;
+    out->n_preds = n_preds;
     out->keys = keys;
     out->n_keys = n_keys;
-    if (contains != NULL) {
-        char *text = json_dumps(contains, JSON_COMPACT);
-        json_decref(contains);
-        if (text == NULL)
-            return oom(err);
-        out->contains = ht_arena_strdup(a, text);
-        free(text);
-        if (out->contains == NULL)
-            return oom(err);
-    }
     return HT_OK;
 }
 
@@ -202,7 +183,7 @@ pg_scan(void *g, ht_arena *a, const gr_query *q, gr_elem_cb cb, void *arg,
 {
     wk_graph_pg   *pg = g;
     ht_graph_query hq;
-    scan_ctx       s = { a, cb, arg };
+    scan_ctx       s = { cb, arg };
     int            rc = to_query(a, q, &hq, err);
 
     if (rc != HT_OK)
@@ -230,7 +211,7 @@ pg_adjacent(void *g, ht_arena *a, const int64_t *vids, size_t n, gr_dir dir,
             ht_err *err)
 {
     wk_graph_pg *pg = g;
-    scan_ctx     s = { a, cb, arg };
+    scan_ctx     s = { cb, arg };
 
     if (n == 0)
         return HT_OK;

@@ -78,5 +78,7 @@ wk_run_gremlin(wk_job *job, char **result)
     gj.host = &host;
     gj.arena = job->arena;
     gj.max_result_bytes = (size_t) job->cfg->max_result_bytes;
+    /* Each streamed batch gets its own scratch arena, capped like the job. */
+    gj.scratch_limit = (size_t) job->cfg->job_mem_limit;
     return gr_run(&gj, result);
 }

@@ -2,8 +2,9 @@
  * tests/gremlin/mem_graph.c - the in-memory graph (see mem_graph.h).
  *
  * Elements are kept in two arrays in insertion order; scans sort matches by
- * id, as the store contract asks.  Elements handed out are copies whose
- * property objects the arena releases, like the PostgreSQL store's.
+ * id, as the store contract asks.  Scans and adjacency lend their
+ * elements for the callback only (as the PostgreSQL store does); new
+ * elements are copies whose property objects the arena releases.
  */
 #include "tests/gremlin/mem_graph.h"
 
@@ -49,7 +50,11 @@ set_clear(mem_set *s)
 static void
 copy_elems(mem_elem **dst, const mem_elem *src, size_t n)
 {
-    *dst = n ? ht_xmalloc(n * sizeof(**dst)) : NULL;
+    size_t cap = 1;
+
+    while (cap < n)
+        cap *= 2;  /* add() grows arrays at powers of two */
+    *dst = n ? ht_xmalloc(cap * sizeof(**dst)) : NULL;
     for (size_t i = 0; i < n; i++) {
         (*dst)[i] = src[i];
         (*dst)[i].label = ht_xstrdup(src[i].label);
@@ -114,9 +119,23 @@ mem_graph_edges(const mem_graph *g)
     return g->work.ne;
 }
 
+/* Ids are mostly ascending (assigned in order): binary search first, a
+ * linear look when explicit ids broke the order. */
 static mem_elem *
 find(mem_elem *arr, size_t n, int64_t id)
 {
+    size_t lo = 0, hi = n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (arr[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < n && arr[lo].id == id)
+        return &arr[lo];
     for (size_t i = 0; i < n; i++)
         if (arr[i].id == id)
             return &arr[i];
@@ -163,11 +182,51 @@ export(ht_arena *a, const mem_graph *g, gr_elem_kind kind, const mem_elem *m,
     return HT_OK;
 }
 
+/* The element as scan and adjacent hand it out: borrowed (gremlin.h),
+ * valid during the callback only.  Its label and props are copies
+ * dropped right after the callback (lent_free), so an interpreter that
+ * keeps them without copying fails under AddressSanitizer. */
+static int
+lend(const mem_graph *g, gr_elem_kind kind, const mem_elem *m, gr_elem *out,
+     ht_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->kind = kind;
+    out->id = m->id;
+    out->label = strdup(m->label);
+    out->props = json_deep_copy(m->props);
+    if (kind == GR_ELEM_EDGE) {
+        const mem_elem *o = find(g->work.v, g->work.nv, m->out_v);
+        const mem_elem *i = find(g->work.v, g->work.nv, m->in_v);
+
+        out->out_v = m->out_v;
+        out->in_v = m->in_v;
+        out->out_label = strdup(o ? o->label : "vertex");
+        out->in_label = strdup(i ? i->label : "vertex");
+    }
+    if (out->label == NULL || out->props == NULL ||
+        (kind == GR_ELEM_EDGE &&
+         (out->out_label == NULL || out->in_label == NULL)))
+        return ht_err_set(err, HT_ENOMEM, 0, NULL, "out of memory");
+    return HT_OK;
+}
+
+static void
+lent_free(gr_elem *e)
+{
+    free((char *) e->label);
+    free((char *) e->out_label);
+    free((char *) e->in_label);
+    json_decref(e->props);
+}
+
 static void
 add(mem_elem **arr, size_t *n, int64_t id, const char *label, json_t *props,
     int64_t out_v, int64_t in_v)
 {
-    *arr = ht_xrealloc(*arr, (*n + 1) * sizeof(**arr));
+    /* room for a power of two elements at least (see copy_elems) */
+    if ((*n & (*n - 1)) == 0)
+        *arr = ht_xrealloc(*arr, (*n ? *n * 2 : 1) * sizeof(**arr));
     (*arr)[*n].id = id;
     (*arr)[*n].label = ht_xstrdup(label);
     (*arr)[*n].props = props ? json_deep_copy(props) : json_object();
@@ -303,8 +362,19 @@ matches(const gr_query *q, const mem_elem *m)
 {
     int ok = q->ids == NULL;
 
-    for (size_t i = 0; q->ids && i < q->n_ids && !ok; i++)
-        ok = q->ids[i] == m->id;
+    if (q->ids) { /* sorted by select_sorted */
+        size_t lo = 0, hi = q->n_ids;
+
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+
+            if (q->ids[mid] < m->id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        ok = lo < q->n_ids && q->ids[lo] == m->id;
+    }
     if (!ok)
         return 0;
     ok = q->labels == NULL;
@@ -356,16 +426,35 @@ cmp_ordered(const void *x, const void *y)
 }
 
 /* Matching elements sorted by id (caller frees the array). */
-static mem_elem **
-select_sorted(mem_graph *g, const gr_query *q, size_t *n_out)
+static int
+cmp_i64(const void *x, const void *y)
 {
-    mem_elem  *arr = q->kind == GR_ELEM_VERTEX ? g->work.v : g->work.e;
-    size_t     n = q->kind == GR_ELEM_VERTEX ? g->work.nv : g->work.ne, k = 0;
-    mem_elem **sel = ht_xmalloc((n ? n : 1) * sizeof(*sel));
+    int64_t a = *(const int64_t *) x, b = *(const int64_t *) y;
 
+    return (a > b) - (a < b);
+}
+
+static mem_elem **
+select_sorted(mem_graph *g, const gr_query *q0, size_t *n_out)
+{
+    mem_elem  *arr = q0->kind == GR_ELEM_VERTEX ? g->work.v : g->work.e;
+    size_t     n = q0->kind == GR_ELEM_VERTEX ? g->work.nv : g->work.ne, k = 0;
+    mem_elem **sel = ht_xmalloc((n ? n : 1) * sizeof(*sel));
+    int64_t   *ids = NULL;
+    gr_query   qs = *q0, *q = &qs;
+
+    if (q0->ids) {
+        ids = ht_xmalloc((q0->n_ids ? q0->n_ids : 1) * sizeof(*ids));
+        if (q0->n_ids)
+            memcpy(ids, q0->ids, q0->n_ids * sizeof(*ids));
+        qsort(ids, q0->n_ids, sizeof(*ids), cmp_i64);
+        qs.ids = ids;
+    }
     for (size_t i = 0; i < n; i++)
         if (matches(q, &arr[i]))
             sel[k++] = &arr[i];
+    free(ids);
+    q->ids = q0->ids;
     if (q->order_key) {
         sort_q = q;
         qsort(sel, k, sizeof(*sel), cmp_ordered);
@@ -407,13 +496,14 @@ mg_scan(void *gp, ht_arena *a, const gr_query *q, gr_elem_cb cb, void *arg,
     g->stats.scans++;
     note_query(g, q);
     sel = select_sorted(g, q, &n);
+    (void) a;
     for (size_t i = 0; i < n; i++) {
         gr_elem e;
 
-        rc = export(a, g, q->kind, sel[i], &e, err);
-        if (rc != HT_OK)
-            break;
-        rc = cb(arg, &e, err);
+        rc = lend(g, q->kind, sel[i], &e, err);
+        if (rc == HT_OK)
+            rc = cb(arg, &e, err);
+        lent_free(&e);
         if (rc != 0)
             break;
     }
@@ -436,13 +526,11 @@ mg_count(void *gp, const gr_query *q, int64_t *out, ht_err *err)
     return HT_OK;
 }
 
+/* ids sorted */
 static int
 in_ids(const int64_t *ids, size_t n, int64_t id)
 {
-    for (size_t i = 0; i < n; i++)
-        if (ids[i] == id)
-            return 1;
-    return 0;
+    return bsearch(&id, ids, n, sizeof(*ids), cmp_i64) != NULL;
 }
 
 static int
@@ -454,8 +542,11 @@ mg_adjacent(void *gp, ht_arena *a, const int64_t *vids, size_t n, gr_dir dir,
     gr_query   q;
     size_t     k;
     mem_elem **sel;
+    int64_t   *ids;
     int        rc = HT_OK;
 
+    if (n == 0)
+        return HT_OK;
     g->stats.adjacents++;
     if (n > g->stats.max_adjacent_batch)
         g->stats.max_adjacent_batch = n;
@@ -464,21 +555,38 @@ mg_adjacent(void *gp, ht_arena *a, const int64_t *vids, size_t n, gr_dir dir,
     q.labels = labels;
     q.n_labels = n_labels;
     q.limit = -1;
-    sel = select_sorted(g, &q, &k);
+    ids = ht_xmalloc(n * sizeof(*ids));
+    memcpy(ids, vids, n * sizeof(*ids));
+    qsort(ids, n, sizeof(*ids), cmp_i64);
+    /* the edges at ids first, then only those sorted */
+    sel = ht_xmalloc((g->work.ne ? g->work.ne : 1) * sizeof(*sel));
+    k = 0;
+    for (size_t i = 0; i < g->work.ne; i++) {
+        mem_elem *m = &g->work.e[i];
+
+        if (((dir & GR_DIR_OUT) && in_ids(ids, n, m->out_v)) ||
+            ((dir & GR_DIR_IN) && in_ids(ids, n, m->in_v)))
+            if (matches(&q, m))
+                sel[k++] = m;
+    }
+    qsort(sel, k, sizeof(*sel), cmp_ptr_id);
+    (void) a;
     for (size_t i = 0; i < k && rc == 0; i++) {
         int ends = 0;
         gr_elem e;
 
-        if ((dir & GR_DIR_OUT) && in_ids(vids, n, sel[i]->out_v))
+        if ((dir & GR_DIR_OUT) && in_ids(ids, n, sel[i]->out_v))
             ends++;
-        if ((dir & GR_DIR_IN) && in_ids(vids, n, sel[i]->in_v))
+        if ((dir & GR_DIR_IN) && in_ids(ids, n, sel[i]->in_v))
             ends++;
         while (ends-- > 0 && rc == 0) {
-            rc = export(a, g, GR_ELEM_EDGE, sel[i], &e, err);
+            rc = lend(g, GR_ELEM_EDGE, sel[i], &e, err);
             if (rc == HT_OK)
                 rc = cb(arg, &e, err);
+            lent_free(&e);
         }
     }
+    free(ids);
     free(sel);
     return rc < 0 ? rc : HT_OK;
 }
@@ -601,5 +709,30 @@ mem_graph_load_modern(mem_graph *g)
     }
     g->work.next_vid = 7;
     g->work.next_eid = 13;
+    set_copy(&g->committed, &g->work);
+}
+
+void
+mem_graph_load_big(mem_graph *g, size_t n_vertices, size_t fanout)
+{
+    int64_t base = g->work.next_vid;
+
+    for (size_t i = 0; i < n_vertices; i++) {
+        json_t *p = json_object();
+
+        HT_ASSERT(p != NULL);
+        HT_ASSERT(json_object_set_new(p, "name", json_sprintf("n%zu", i)) ==
+                  0);
+        HT_ASSERT(json_object_set_new(p, "i", json_integer((json_int_t) i)) ==
+                  0);
+        add(&g->work.v, &g->work.nv, base + (int64_t) i, "node", p, 0, 0);
+        json_decref(p);
+    }
+    for (size_t i = 0; i < n_vertices; i++)
+        for (size_t k = 1; k <= fanout; k++)
+            add(&g->work.e, &g->work.ne, g->work.next_eid++, "link", NULL,
+                base + (int64_t) i,
+                base + (int64_t) ((i * 7 + k) % n_vertices));
+    g->work.next_vid = base + (int64_t) n_vertices;
     set_copy(&g->committed, &g->work);
 }

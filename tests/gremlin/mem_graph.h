@@ -34,6 +34,10 @@ void       mem_graph_free(mem_graph *g);
  * 4 josh, 5 ripple, 6 peter; edges 7..12. */
 void mem_graph_load_modern(mem_graph *g);
 
+/* A large committed graph: n_vertices 'node' vertices {name: "n<i>",
+ * i: <i>} and fanout 'link' edges out of each (no properties). */
+void mem_graph_load_big(mem_graph *g, size_t n_vertices, size_t fanout);
+
 /* Committed (durable) vertices and edges, not counting open work. */
 size_t mem_graph_committed_vertices(const mem_graph *g);
 size_t mem_graph_vertices(const mem_graph *g);

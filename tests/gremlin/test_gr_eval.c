@@ -74,6 +74,17 @@ setup(void **state)
 }
 
 static int
+setup_empty(void **state)
+{
+    int rc = setup(state);
+    fixture *f = *state;
+
+    mem_graph_free(f->g);
+    f->g = mem_graph_new();
+    return rc;
+}
+
+static int
 teardown(void **state)
 {
     fixture *f = *state;
@@ -260,6 +271,94 @@ test_eval_arena_cap_is_a_limit(void **state)
     ht_arena_free(small);
 }
 
+/* 50 000 vertices and 100 000 edges: far more than BIG_CAP holds, were
+ * the traversal's stream kept whole. */
+#define BIG_V   50000
+#define BIG_CAP (1024 * 1024)
+
+static int
+run_capped(fixture *f, ht_arena *a, const char *script)
+{
+    gr_job job;
+
+    memset(&job, 0, sizeof(job));
+    job.script = script;
+    job.graph_name = "hugegraph";
+    job.ops = &mem_graph_ops;
+    job.graph = f->g;
+    job.host = &f->host;
+    job.arena = a;
+    job.scratch_limit = BIG_CAP;
+    return gr_run(&job, &f->result);
+}
+
+static void
+test_eval_streams_through_a_graph_larger_than_the_arena(void **state)
+{
+    static const struct {
+        const char *script, *want;
+    } cases[] = {
+        {"g.V().out().count()", "[100000]"},
+        {"g.V().values('name').count()", "[50000]"},
+        {"g.V().out().values('i').sum()", "[2499950000]"},
+        {"g.V().out().has('name', 'n7').count()", "[2]"},
+        {"g.V().hasLabel('node').out().out().hasLabel('node').count()",
+         "[200000]"},
+        {"g.V().out().iterate(); 1", "1"},
+    };
+    fixture *f = *state;
+
+    mem_graph_load_big(f->g, BIG_V, 2);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ht_arena *a = ht_arena_new(4096, BIG_CAP);
+        int       rc = run_capped(f, a, cases[i].script);
+
+        if (rc != HT_OK)
+            print_error("%s: %s\n", cases[i].script, f->result);
+        assert_int_equal(rc, HT_OK);
+        assert_string_equal(f->result, cases[i].want);
+        /* the job arena held the script, never the stream */
+        assert_true(ht_arena_used(a) < BIG_CAP / 4);
+        ht_arena_free(a);
+    }
+}
+
+static void
+test_eval_a_barrier_over_the_same_stream_hits_the_limit(void **state)
+{
+    static const char *const scripts[] = {
+        "g.V().out().fold().unfold().count()",
+        "g.V().out().order().by('name').limit(1)",
+        "g.V().out().id()", /* the results themselves are a barrier */
+    };
+    fixture *f = *state;
+
+    mem_graph_load_big(f->g, BIG_V, 2);
+    for (size_t i = 0; i < sizeof(scripts) / sizeof(scripts[0]); i++) {
+        ht_arena *a = ht_arena_new(4096, BIG_CAP);
+
+        assert_int_equal(run_capped(f, a, scripts[i]), HT_ENOMEM);
+        assert_non_null(strstr(f->result, "LimitExceedException: job memory "
+                                          "limit exceeded"));
+        ht_arena_free(a);
+    }
+}
+
+static void
+test_eval_limit_after_streamed_steps_stops_the_scan(void **state)
+{
+    fixture         *f = *state;
+    mem_graph_stats *s = mem_graph_stats_of(f->g);
+    ht_arena        *a = ht_arena_new(4096, BIG_CAP);
+
+    mem_graph_load_big(f->g, BIG_V, 2);
+    assert_int_equal(run_capped(f, a, "g.V().out().limit(3).id()"), HT_OK);
+    assert_string_equal(f->result, "[2,3,9]"); /* n0 -> n1, n2 */
+    assert_int_equal(s->scans, 1);
+    assert_int_equal(s->adjacents, 1); /* the first batch was enough */
+    ht_arena_free(a);
+}
+
 static void
 test_eval_bindings_shadow_builtins(void **state)
 {
@@ -387,6 +486,15 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_eval_arena_cap_is_a_limit, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_streams_through_a_graph_larger_than_the_arena, setup_empty,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_a_barrier_over_the_same_stream_hits_the_limit, setup_empty,
+            teardown),
+        cmocka_unit_test_setup_teardown(
+            test_eval_limit_after_streamed_steps_stops_the_scan, setup_empty,
+            teardown),
         cmocka_unit_test_setup_teardown(test_eval_bindings_shadow_builtins,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -66,9 +66,13 @@ gr_ctx_fatal(gr_ctx *c, int code, const char *kind, const char *fmt, ...)
 int
 gr_ctx_oom(gr_ctx *c)
 {
+    size_t used = ht_arena_used(c->a);
+
+    /* a batch's scratch arena (step_pipe.c) comes on top of the job's */
+    if (c->job->arena != NULL && c->a != c->job->arena)
+        used += ht_arena_used(c->job->arena);
     return gr_ctx_fatal(c, HT_ENOMEM, "LimitExceedException",
-                        "job memory limit exceeded (%zu bytes in use)",
-                        ht_arena_used(c->a));
+                        "job memory limit exceeded (%zu bytes in use)", used);
 }
 
 int

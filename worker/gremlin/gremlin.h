@@ -82,7 +82,10 @@ typedef struct gr_query {
 } gr_query;
 
 /* Called once per element in id order (or order_key order); return 0 to go on, 1 to stop early,
- * or a negative HT_E* code (with err filled) to fail the scan. */
+ * or a negative HT_E* code (with err filled) to fail the scan.  e is
+ * borrowed: it and what it points to (label, props) are valid during the
+ * call only; the callback copies (or increfs) what it keeps.  The callback
+ * may call the other ops (adjacent, scan, count) but never mutates. */
 typedef int (*gr_elem_cb)(void *arg, const gr_elem *e, ht_err *err);
 
 typedef struct gr_graph_ops {
@@ -92,12 +95,15 @@ typedef struct gr_graph_ops {
                       json_t *props, gr_elem *out, ht_err *err);
     int (*add_edge)(void *g, ht_arena *a, const char *label, int64_t out_v,
                     int64_t in_v, json_t *props, gr_elem *out, ht_err *err);
-    /* Streams the elements matching q, ascending id. */
+    /* Streams the elements matching q, ascending id.  a holds what the
+     * store needs during the call, an amount independent of the number of
+     * rows: the elements themselves are borrowed (see gr_elem_cb). */
     int (*scan)(void *g, ht_arena *a, const gr_query *q, gr_elem_cb cb,
                 void *arg, ht_err *err);
     int (*count)(void *g, const gr_query *q, int64_t *out, ht_err *err);
     /* Edges at the given vertices in direction dir with any of labels (NULL
-     * = any), in batches: cb sees each edge once per matching end. */
+     * = any), in batches: cb sees each edge once per matching end (each
+     * borrowed, as in scan). */
     int (*adjacent)(void *g, ht_arena *a, const int64_t *vids, size_t n,
                     gr_dir dir, const char **labels, size_t n_labels,
                     gr_elem_cb cb, void *arg, ht_err *err);
@@ -140,6 +146,10 @@ typedef struct gr_job {
     size_t              max_result_items; /* 0 = 800000 */
     size_t              max_result_bytes; /* 0 = 16 MiB */
     int64_t             max_steps;        /* 0 = no step budget */
+    /* Cap of each scratch arena a streamed traversal uses for one batch
+     * at one step (freed after the batch); 0 = 64 MiB.  What survives a
+     * batch (results, a barrier's input) is in arena and counts there. */
+    size_t              scratch_limit;
 } gr_job;
 
 /*

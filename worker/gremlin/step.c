@@ -48,6 +48,59 @@ gr_stream_push(gr_ctx *c, gr_stream *s, gr_trv t)
     return HT_OK;
 }
 
+static int
+path_copy(ht_arena *a, const gr_path *p, const gr_path **out)
+{
+    gr_path *np;
+    int      rc;
+
+    if (p == NULL) {
+        *out = NULL;
+        return HT_OK;
+    }
+    np = ht_arena_alloc(a, sizeof(*np));
+    if (np == NULL)
+        return HT_ENOMEM;
+    *np = *p;
+    if (p->n_labels) { /* the label strings are step arguments: shared */
+        np->labels = ht_arena_alloc(a, p->n_labels * sizeof(*np->labels));
+        if (np->labels == NULL)
+            return HT_ENOMEM;
+        memcpy(np->labels, p->labels, p->n_labels * sizeof(*np->labels));
+    }
+    rc = gr_value_copy(a, &p->v, &np->v);
+    if (rc == HT_OK)
+        rc = path_copy(a, p->prev, &np->prev);
+    *out = np;
+    return rc;
+}
+
+int
+gr_trv_copy_push(gr_ctx *c, ht_arena *a, gr_stream *s, const gr_trv *t,
+                 int with_path)
+{
+    gr_trv nt = *t;
+
+    if (s->n == s->cap) {
+        size_t  cap = s->cap ? s->cap * 2 : 16;
+        gr_trv *grown = ht_arena_alloc(a, cap * sizeof(*grown));
+
+        if (grown == NULL)
+            return gr_ctx_oom(c);
+        if (s->n)
+            memcpy(grown, s->t, s->n * sizeof(*grown));
+        s->t = grown;
+        s->cap = cap;
+    }
+    if (gr_value_copy(a, &t->v, &nt.v) != HT_OK)
+        return gr_ctx_oom(c);
+    nt.path = NULL;
+    if (with_path && path_copy(a, t->path, &nt.path) != HT_OK)
+        return gr_ctx_oom(c);
+    s->t[s->n++] = nt;
+    return HT_OK;
+}
+
 int
 gr_trv_move(gr_runner *r, gr_stream *out, const gr_trv *t, gr_value v)
 {
@@ -487,15 +540,13 @@ gr_pred_make(gr_ctx *c, const gr_node *at, const char *name,
 
 /* ---- terminals --------------------------------------------------------- */
 
-int gr_trav_run(gr_ctx *c, gr_trav *t);
-
 int
 gr_trav_drain(gr_ctx *c, gr_trav *t, gr_list **out)
 {
     gr_list *l = NULL;
     int      rc;
 
-    if (t->res == NULL && (rc = gr_trav_run(c, t)) != HT_OK)
+    if (t->res == NULL && (rc = gr_trav_run(c, t, 1)) != HT_OK)
         return rc;
     l = gr_list_new(c->a, 0);
     if (l == NULL)
@@ -520,7 +571,9 @@ terminal(gr_ctx *c, const gr_node *at, gr_trav *t, const char *name,
         return gr_ctx_throw(c, HT_EINVAL, "IllegalArgumentException",
                             "line %d, column %d: %s() takes no arguments",
                             at->line, at->col, name);
-    if (t->res == NULL && (rc = gr_trav_run(c, t)) != HT_OK)
+    /* iterate() keeps nothing: its traversal streams through */
+    if (t->res == NULL &&
+        (rc = gr_trav_run(c, t, strcmp(name, "iterate") != 0)) != HT_OK)
         return rc;
     if (strcmp(name, "toList") == 0 || strcmp(name, "toSet") == 0) {
         gr_list *l = NULL;

@@ -58,6 +58,9 @@ extern const char *const gr_step_names[];
 
 /* step.c */
 gr_stream *gr_stream_new(gr_ctx *c);
+/* A deep copy of t (value and path) pushed onto s, both in arena a. */
+int gr_trv_copy_push(gr_ctx *c, ht_arena *a, gr_stream *s, const gr_trv *t,
+                     int with_path);
 int gr_stream_push(gr_ctx *c, gr_stream *s, gr_trv t);
 /* t moved on to value v (its path grows when paths are kept). */
 int gr_trv_move(gr_runner *r, gr_stream *out, const gr_trv *t, gr_value v);
@@ -69,6 +72,12 @@ int gr_need_elem(gr_ctx *c, const gr_step *s, const gr_value *v,
                  int vertex_only);
 
 /* step_run.c */
+/* The steps of t, first to last, grouped into ops (in arena). */
+int gr_build_ops(gr_ctx *c, const gr_trav *t, gr_op **out, size_t *n_out);
+/* Runs ops[i..n) over in, one whole-stream pass per op; *out the last
+ * pass's stream (in c->a; may be in itself). */
+int gr_run_ops(gr_runner *r, const gr_op *ops, size_t n, size_t i,
+               gr_stream *in, gr_stream **out);
 /* Runs an anonymous traversal over in (origins renumbered 0..in->n-1);
  * *out gets the results, each with origin = the index of its input. */
 int gr_run_child(gr_runner *r, const gr_trav *t, const gr_stream *in,
@@ -82,9 +91,27 @@ int gr_run_grouped(gr_runner *r, const gr_trav *t, gr_stream *in,
 int gr_project(gr_runner *r, const gr_step *by, const gr_value *in, size_t n,
                gr_value **out, char **found);
 
+/* step_pipe.c */
+/* Runs the top-level traversal t into t->res (keep 0: the results are
+ * dropped, for iterate()).  Non-barrier steps pull the head's elements
+ * through in batches of GR_BATCH, each batch in scratch arenas freed
+ * after it, so counting, filtering and mapping need bounded memory; only
+ * barriers and the results themselves are kept in the job arena. */
+int gr_trav_run(gr_ctx *c, gr_trav *t, int keep);
+
 /* step_store.c */
-int gr_run_head(gr_runner *r, const gr_op *ops, size_t n_ops, size_t *next,
-                gr_stream *out);
+/* The head of g.V()/g.E() (ops[0]) and the filters, order and ranges
+ * after it as one query in *q (its parts in c->a); *next = the first op
+ * not pushed. */
+int gr_head_query(gr_runner *r, const gr_op *ops, size_t n_ops,
+                  size_t *next, gr_query *q);
+/* ops->count on q (0 when q's limit is 0). */
+int gr_store_count(gr_ctx *c, const gr_query *q, int64_t *out);
+/* ops->scan on q; cb sees borrowed elements (see gremlin.h).  A cb that
+ * fails records its error in c and returns it through *cb_rc, which is
+ * what this returns then. */
+int gr_store_scan(gr_ctx *c, const gr_query *q, gr_elem_cb cb, void *arg,
+                  int *cb_rc);
 int gr_load_stubs(gr_ctx *c, gr_stream *s);
 int gr_load_values(gr_ctx *c, gr_value *vals, size_t n);
 int gr_step_adjacent(gr_runner *r, const gr_step *s, gr_stream *in,

@@ -21,6 +21,7 @@ typedef struct adj_pair {
 typedef struct adj_state {
     gr_ctx   *c;
     gr_dir    dir;
+    int       bare;  /* keep the edges' ends only, not their properties */
     adj_pair *pairs;
     size_t    n, cap;
     int       rc;
@@ -46,12 +47,19 @@ adj_cb(void *arg, const gr_elem *e, ht_err *err)
         st->pairs = np;
         st->cap = cap;
     }
-    copy = ht_arena_alloc(st->c->a, sizeof(*copy));
+    if (st->bare) { /* out()/in()/both(): only the far ends are used */
+        gr_elem b = *e;
+
+        b.props = NULL;
+        b.label = "";
+        copy = gr_elem_copy(st->c->a, &b);
+    } else {
+        copy = gr_elem_copy(st->c->a, e); /* e is the store's, borrowed */
+    }
     if (copy == NULL) {
         rc = gr_ctx_oom(st->c);
         goto fail;
     }
-    *copy = *e;
     st->pairs[st->n].src = st->dir == GR_DIR_OUT ? e->out_v : e->in_v;
     st->pairs[st->n].seq = st->n;
     st->pairs[st->n].edge = copy;
@@ -104,6 +112,8 @@ fetch_adjacent(gr_ctx *c, const int64_t *ids, size_t n, gr_dir dir,
     memset(st, 0, sizeof(*st));
     st->c = c;
     st->dir = dir;
+    st->bare = s->kind == GR_S_OUT || s->kind == GR_S_IN ||
+               s->kind == GR_S_BOTH;
     for (size_t off = 0; off < n; off += GR_BATCH) {
         ht_err serr;
         size_t k = n - off < GR_BATCH ? n - off : GR_BATCH;

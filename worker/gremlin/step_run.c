@@ -1,6 +1,7 @@
 /*
- * worker/gremlin/step_run.c - running a traversal: steps grouped with their
- * modulators into ops, then one whole-stream pass per op (see step.h).
+ * worker/gremlin/step_run.c - running ops: steps grouped with their
+ * modulators into ops, then one whole-stream pass per op (see step.h);
+ * step_pipe.c drives the top level in batches through these passes.
  *
  * Child traversals (where, not, by, coalesce, repeat's body, until, emit)
  * run once over the whole stream, never once per traverser, so the store
@@ -11,8 +12,6 @@
 
 #include <string.h>
 
-static int run_ops(gr_runner *r, const gr_op *ops, size_t n, size_t i,
-                   gr_stream *in, gr_stream **out);
 
 /* ---- ops --------------------------------------------------------------- */
 
@@ -31,9 +30,8 @@ no_target(gr_ctx *c, const gr_step *s, const char *what)
                         s->col, gr_step_names[s->kind], what);
 }
 
-/* The steps of t, first to last, grouped into ops (in arena). */
-static int
-build_ops(gr_ctx *c, const gr_trav *t, gr_op **out, size_t *n_out)
+int
+gr_build_ops(gr_ctx *c, const gr_trav *t, gr_op **out, size_t *n_out)
 {
     const gr_step *s, **steps;
     gr_op         *ops, pending;
@@ -131,7 +129,7 @@ gr_run_child(gr_runner *r, const gr_trav *t, const gr_stream *in,
 
     if (s == NULL)
         return HT_ENOMEM;
-    rc = build_ops(r->c, t, &ops, &n_ops);
+    rc = gr_build_ops(r->c, t, &ops, &n_ops);
     if (rc != HT_OK)
         return rc;
     for (size_t i = 0; i < in->n; i++) {
@@ -142,7 +140,7 @@ gr_run_child(gr_runner *r, const gr_trav *t, const gr_stream *in,
         if (rc != HT_OK)
             return rc;
     }
-    return run_ops(&cr, ops, n_ops, 0, s, out);
+    return gr_run_ops(&cr, ops, n_ops, 0, s, out);
 }
 
 int
@@ -152,11 +150,11 @@ gr_run_grouped(gr_runner *r, const gr_trav *t, gr_stream *in, size_t n_origins,
     gr_runner cr = {r->c, r->paths || (t->last && t->last->paths), n_origins};
     gr_op *ops;
     size_t n_ops;
-    int    rc = build_ops(r->c, t, &ops, &n_ops);
+    int    rc = gr_build_ops(r->c, t, &ops, &n_ops);
 
     if (rc != HT_OK)
         return rc;
-    return run_ops(&cr, ops, n_ops, 0, in, out);
+    return gr_run_ops(&cr, ops, n_ops, 0, in, out);
 }
 
 /* Which input traversers the child produced anything for (in arena). */
@@ -455,9 +453,9 @@ repeat_step(gr_runner *r, const gr_op *op, gr_stream *in, gr_stream **out)
             return rc;
         if (next->n == 0)
             break;
-        rc = build_ops(c, op->s->args[0].u.trav, &ops, &n_ops);
+        rc = gr_build_ops(c, op->s->args[0].u.trav, &ops, &n_ops);
         if (rc == HT_OK)
-            rc = run_ops(r, ops, n_ops, 0, next, &body);
+            rc = gr_run_ops(r, ops, n_ops, 0, next, &body);
         if (rc != HT_OK)
             return rc;
         loops++;
@@ -477,8 +475,8 @@ repeat_step(gr_runner *r, const gr_op *op, gr_stream *in, gr_stream **out)
 
 /* ---- the pass loop ----------------------------------------------------- */
 
-static int
-run_ops(gr_runner *r, const gr_op *ops, size_t n, size_t i, gr_stream *in,
+int
+gr_run_ops(gr_runner *r, const gr_op *ops, size_t n, size_t i, gr_stream *in,
         gr_stream **out)
 {
     gr_ctx    *c = r->c;
@@ -552,48 +550,5 @@ run_ops(gr_runner *r, const gr_op *ops, size_t n, size_t i, gr_stream *in,
             return rc;
     }
     *out = cur;
-    return HT_OK;
-}
-
-int gr_trav_run(gr_ctx *c, gr_trav *t);
-
-int
-gr_trav_run(gr_ctx *c, gr_trav *t)
-{
-    gr_runner r = {c, t->last && t->last->paths, 1};
-    gr_stream *in = gr_stream_new(c), *res = NULL;
-    gr_op     *ops;
-    size_t     n_ops, i = 0;
-    gr_list   *l;
-    int        rc;
-
-    if (in == NULL)
-        return HT_ENOMEM;
-    rc = build_ops(c, t, &ops, &n_ops);
-    if (rc != HT_OK)
-        return rc;
-    if (n_ops && !ops[0].s->anon &&
-        (ops[0].s->kind == GR_S_V || ops[0].s->kind == GR_S_E)) {
-        rc = gr_run_head(&r, ops, n_ops, &i, in);
-    } else if (n_ops && !ops[0].s->anon) { /* g.addV(), g.addE(): one start */
-        gr_trv start;
-
-        memset(&start, 0, sizeof(start));
-        rc = gr_stream_push(c, in, start);
-    }
-    if (rc == HT_OK)
-        rc = run_ops(&r, ops, n_ops, i, in, &res);
-    if (rc == HT_OK)
-        rc = gr_load_stubs(c, res);
-    if (rc != HT_OK)
-        return rc;
-    l = gr_list_new(c->a, res->n);
-    if (l == NULL)
-        return gr_ctx_oom(c);
-    for (size_t k = 0; k < res->n; k++)
-        l->items[k] = res->t[k].v;
-    l->n = res->n;
-    t->res = l;
-    t->pos = 0;
     return HT_OK;
 }

@@ -107,12 +107,11 @@ scan_cb(void *arg, const gr_elem *e, ht_err *err)
         if (rc != HT_OK)
             goto fail;
     }
-    copy = ht_arena_alloc(c->a, sizeof(*copy));
+    copy = gr_elem_copy(c->a, e); /* e is the store's, borrowed */
     if (copy == NULL) {
         rc = gr_ctx_oom(c);
         goto fail;
     }
-    *copy = *e;
     memset(&none, 0, sizeof(none));
     rc = gr_trv_move(st->r, st->out, &none, gr_elem_value(copy));
     if (rc != HT_OK)
@@ -123,21 +122,45 @@ fail:
     return ht_err_set(err, rc, 0, c->err.exception, "%s", c->err.msg);
 }
 
+int
+gr_store_scan(gr_ctx *c, const gr_query *q, gr_elem_cb cb, void *arg,
+              int *cb_rc)
+{
+    ht_err serr;
+    int    rc;
+
+    ht_err_clear(&serr);
+    *cb_rc = 0;
+    rc = c->job->ops->scan(c->job->graph, c->a, q, cb, arg, &serr);
+    if (rc >= 0)
+        return HT_OK;
+    if (*cb_rc != 0)
+        return *cb_rc;
+    return gr_ctx_store_error(c, rc, &serr);
+}
+
+int
+gr_store_count(gr_ctx *c, const gr_query *q, int64_t *out)
+{
+    ht_err serr;
+    int    rc;
+
+    *out = 0;
+    if (q->limit == 0)
+        return HT_OK;
+    ht_err_clear(&serr);
+    rc = c->job->ops->count(c->job->graph, q, out, &serr);
+    if (rc < 0)
+        return gr_ctx_store_error(c, rc, &serr);
+    return HT_OK;
+}
+
 static int
 run_scan(gr_runner *r, const gr_query *q, gr_stream *out)
 {
     scan_state st = {r, out, 0, 0};
-    gr_ctx    *c = r->c;
-    ht_err     serr;
-    int        rc;
 
-    ht_err_clear(&serr);
-    rc = c->job->ops->scan(c->job->graph, c->a, q, scan_cb, &st, &serr);
-    if (rc >= 0)
-        return HT_OK;
-    if (st.rc != 0)
-        return st.rc;
-    return gr_ctx_store_error(c, rc, &serr);
+    return gr_store_scan(r->c, q, scan_cb, &st, &st.rc);
 }
 
 /* Loads the stub vertices among *ptrs[0..n), GR_BATCH ids per scan. */
@@ -346,8 +369,8 @@ compose_range(gr_query *q, int64_t lo, int64_t hi)
 }
 
 int
-gr_run_head(gr_runner *r, const gr_op *ops, size_t n_ops, size_t *next,
-            gr_stream *out)
+gr_head_query(gr_runner *r, const gr_op *ops, size_t n_ops, size_t *next,
+              gr_query *out)
 {
     gr_ctx        *c = r->c;
     const gr_step *src = ops[0].s;
@@ -455,29 +478,9 @@ gr_run_head(gr_runner *r, const gr_op *ops, size_t n_ops, size_t *next,
     if (q.ids != NULL && q.n_ids == 0) { /* g.V([]) matches nothing */
         q.limit = 0;
     }
-    rc = gr_ctx_check(c);
-    if (rc != HT_OK)
-        return rc;
-    if (i < n_ops && ops[i].s->kind == GR_S_COUNT) {
-        ht_err  serr;
-        int64_t count = 0;
-        gr_trv  t;
-
-        ht_err_clear(&serr);
-        if (q.limit != 0) {
-            rc = c->job->ops->count(c->job->graph, &q, &count, &serr);
-            if (rc < 0)
-                return gr_ctx_store_error(c, rc, &serr);
-        }
-        *next = i + 1;
-        memset(&t, 0, sizeof(t));
-        t.v = gr_int(count);
-        return gr_stream_push(c, out, t);
-    }
     *next = i;
-    if (q.limit == 0)
-        return HT_OK;
-    return run_scan(r, &q, out);
+    *out = q;
+    return HT_OK;
 }
 
 /* g.V() in the middle of a traversal (or first in __.V()): every input

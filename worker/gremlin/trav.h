@@ -9,10 +9,12 @@
  * called twice gives the first and the second element, as in TinkerPop.
  * Running pushes the head (ids, hasLabel, has(k, v | P), hasId, one
  * order().by(key[, dir]), limit/range/skip) into one gr_query; a count()
- * right after them is ops->count.  Later steps
- * work on whole batches: adjacency asks ops->adjacent for up to GR_BATCH
- * vertices at a time, and vertices reached over edges are loaded (their
- * properties) only when a later step or the result needs them.
+ * right after them is ops->count.  The steps after the head stream: the
+ * scan's elements go through the non-barrier steps GR_BATCH at a time in
+ * scratch memory (step_pipe.c), so only barriers and results are held;
+ * adjacency asks ops->adjacent for up to GR_BATCH vertices at a time, and
+ * vertices reached over edges are loaded (their properties) only when a
+ * later step or the result needs them.
  */
 #ifndef GR_TRAV_H
 #define GR_TRAV_H

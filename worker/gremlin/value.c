@@ -661,3 +661,99 @@ gr_pred_test(const gr_pred *p, const gr_value *v)
     default: return 0;
     }
 }
+
+/* ---- copies ------------------------------------------------------------ */
+
+static void
+json_release(void *j)
+{
+    json_decref(j);
+}
+
+gr_elem *
+gr_elem_copy(ht_arena *a, const gr_elem *e)
+{
+    gr_elem *c = ht_arena_alloc(a, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    *c = *e;
+    c->label = ht_arena_strdup(a, e->label ? e->label : "");
+    if (c->label == NULL)
+        return NULL;
+    if (e->kind == GR_ELEM_EDGE) {
+        c->out_label = ht_arena_strdup(a, e->out_label ? e->out_label : "");
+        c->in_label = ht_arena_strdup(a, e->in_label ? e->in_label : "");
+        if (c->out_label == NULL || c->in_label == NULL)
+            return NULL;
+    }
+    if (e->props != NULL) {
+        if (ht_arena_defer(a, json_release, json_incref(e->props)) != 0) {
+            json_decref(e->props);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+int
+gr_value_copy(ht_arena *a, const gr_value *v, gr_value *out)
+{
+    int rc;
+
+    switch (v->kind) {
+    case GR_VAL_STRING: return gr_str_dup(a, v->u.str.s, v->u.str.len, out);
+    case GR_VAL_LIST: {
+        gr_list *l = gr_list_new(a, v->u.list->n);
+
+        if (l == NULL)
+            return HT_ENOMEM;
+        for (size_t i = 0; i < v->u.list->n; i++) {
+            rc = gr_value_copy(a, &v->u.list->items[i], &l->items[i]);
+            if (rc != HT_OK)
+                return rc;
+        }
+        l->n = v->u.list->n;
+        out->kind = GR_VAL_LIST;
+        out->u.list = l;
+        return HT_OK;
+    }
+    case GR_VAL_MAP: {
+        const gr_map *src = v->u.map;
+        gr_map       *m = gr_map_new(a);
+        size_t        n = src->n;
+
+        if (m == NULL)
+            return HT_ENOMEM;
+        if (n) {
+            m->keys = ht_arena_alloc(a, n * sizeof(*m->keys));
+            m->vals = ht_arena_alloc(a, n * sizeof(*m->vals));
+            if (m->keys == NULL || m->vals == NULL)
+                return HT_ENOMEM;
+            for (size_t i = 0; i < n; i++) {
+                rc = gr_value_copy(a, &src->keys[i], &m->keys[i]);
+                if (rc == HT_OK)
+                    rc = gr_value_copy(a, &src->vals[i], &m->vals[i]);
+                if (rc != HT_OK)
+                    return rc;
+            }
+            m->n = m->cap = n;
+        }
+        out->kind = GR_VAL_MAP;
+        out->u.map = m;
+        return HT_OK;
+    }
+    case GR_VAL_ELEM: {
+        gr_elem *e = gr_elem_copy(a, v->u.elem);
+
+        if (e == NULL)
+            return HT_ENOMEM;
+        out->kind = GR_VAL_ELEM;
+        out->u.elem = e;
+        return HT_OK;
+    }
+    default: /* scalars inline; traversals, predicates, exceptions shared */
+        *out = *v;
+        return HT_OK;
+    }
+}

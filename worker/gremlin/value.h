@@ -123,6 +123,15 @@ int gr_map_put(ht_arena *a, gr_map *m, gr_value key, gr_value v);
 /* The value at key, or NULL. */
 gr_value *gr_map_get(const gr_map *m, gr_value key);
 
+/* A deep copy of e in arena a (strings copied; its properties shared by
+ * reference, kept alive until a is freed).  NULL past the cap. */
+gr_elem *gr_elem_copy(ht_arena *a, const gr_elem *e);
+/* A deep copy of v in arena a: strings, lists, maps and elements are
+ * copied so v may live in an arena freed before a; traversals,
+ * predicates and exceptions (built by the script, in the job arena) are
+ * shared.  HT_ENOMEM past the cap. */
+int gr_value_copy(ht_arena *a, const gr_value *v, gr_value *out);
+
 /* The name of a kind ("Integer"; static). */
 const char *gr_value_type_name(const gr_value *v);
 /* Groovy truth: null, false, 0, "", empty list/map/range are false. */

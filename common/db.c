@@ -27,6 +27,7 @@ struct ht_db {
     PGconn  *conn;
     char    *url;
     char    *app;
+    char    *options; /* libpq "options" (server settings), or NULL */
     uint64_t prepared[2]; /* bit per ht_stmt id on this connection */
     int      in_tx;       /* the last statement left a transaction open */
     int      tx_lost;     /* ...and then the connection went: see above */
@@ -59,8 +60,9 @@ notice_quiet(void *arg, const char *msg)
 static int
 connect_now(ht_db *db, ht_err *err)
 {
-    const char *keys[] = { "dbname", "application_name", "connect_timeout", NULL };
-    const char *vals[] = { db->url, db->app, "5", NULL };
+    const char *keys[] = { "dbname", "application_name", "connect_timeout",
+                           db->options ? "options" : NULL, NULL };
+    const char *vals[] = { db->url, db->app, "5", db->options, NULL };
 
     if (db->conn != NULL) {
         PQfinish(db->conn);
@@ -100,10 +102,18 @@ ht_db_open(const char *url, const char *app_name, int now, ht_err *err)
 }
 
 void
+ht_db_set_options(ht_db *db, const char *options)
+{
+    free(db->options);
+    db->options = options ? ht_xstrdup(options) : NULL;
+}
+
+void
 ht_db_close(ht_db *db)
 {
     if (db == NULL)
         return;
+    free(db->options);
     if (db->conn != NULL)
         PQfinish(db->conn);
     free(db->url);

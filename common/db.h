@@ -34,6 +34,10 @@ ht_db *ht_db_open(const char *url, const char *app_name, int connect_now,
                   ht_err *err);
 void   ht_db_close(ht_db *db);
 
+/* Server settings for every (re)connection, in libpq's "options" form
+ * ("-c name=value ..."); takes effect from the next connection. */
+void ht_db_set_options(ht_db *db, const char *options);
+
 /* Ensures a live connection (reconnecting if needed). */
 int ht_db_ensure(ht_db *db, ht_err *err);
 

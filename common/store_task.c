@@ -883,3 +883,9 @@ ht_store_task_rescue(ht_db *db, int *n, ht_err *err)
     PQclear(res);
     return rc;
 }
+
+int
+ht_store_task_analyze(ht_db *db, ht_err *err)
+{
+    return ht_db_simple(db, "ANALYZE tasks", err);
+}

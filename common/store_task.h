@@ -132,6 +132,11 @@ int ht_store_task_finish(ht_db *db, const char *graph, int64_t id,
 int ht_store_task_release(ht_db *db, const char *graph, int64_t id,
                           int attempt, ht_err *err);
 
+/* Refreshes the planner's statistics of the tasks table (a burst of
+ * inserts before autovacuum gets to it leaves the claim planned for an
+ * empty queue). */
+int ht_store_task_analyze(ht_db *db, ht_err *err);
+
 /* Re-queues (retries + 1) or fails tasks whose lease expired, and ends
  * expired cancelling ones cancelled.  *n counts them.  Idempotent. */
 int ht_store_task_rescue(ht_db *db, int *n, ht_err *err);

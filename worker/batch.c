@@ -11,6 +11,13 @@
 
 /* Buffered finishes are written at most this long after the first. */
 #define FLUSH_DELAY_MS 5
+/* A slow claim, or a full batch (a burst of queued tasks), may mean the
+ * planner's view of the table is stale: autovacuum analyses it only after
+ * its naptime, and until then the batch statements can be planned for an
+ * empty queue.  So the worker analyses it, at most once per
+ * ANALYZE_EVERY_MS from each process. */
+#define SLOW_CLAIM_MS    25
+#define ANALYZE_EVERY_MS 60000
 /* A job slower than this ends batching until jobs are quick again. */
 #define SLOW_JOB_MS    20
 
@@ -54,10 +61,11 @@ int
 wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
               const char *server, ht_err *err)
 {
-    int max = b->cfg->claim_batch;
-    int n = 0;
-    int gated;
-    int rc;
+    int     max = b->cfg->claim_batch;
+    int     n = 0;
+    int     gated;
+    int64_t t0, took;
+    int     rc;
 
     if (b->next < b->n_claims)
         return HT_OK;
@@ -66,9 +74,20 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
     b->claims = NULL;
     b->n_claims = b->next = 0;
     gated = wk_claim_gate_enter(b->gate);
+    t0 = ht_now_mono_ms();
     rc = ht_store_task_claim(b->db, b->claims_arena, graphs, n_graphs, server,
                              b->cfg->lease_ms, b->want < max ? b->want : max,
                              &b->claims, &n, err);
+    took = ht_now_mono_ms() - t0;
+    if (rc == HT_OK && (took >= SLOW_CLAIM_MS || n == max) &&
+        (b->analyzed_ms == 0 || t0 - b->analyzed_ms >= ANALYZE_EVERY_MS)) {
+        ht_err aerr;
+        b->analyzed_ms = t0;
+        if (ht_store_task_analyze(b->db, &aerr) == HT_OK)
+            HT_LOG_INFO("db.analyzed", "claim_ms=%" PRId64 " claimed=%d", took, n);
+        else
+            HT_LOG_WARN("db.analyze_failed", "detail=\"%s\"", aerr.detail);
+    }
     if (gated)
         wk_claim_gate_leave(b->gate);
     if (rc != HT_OK)

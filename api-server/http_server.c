@@ -242,8 +242,11 @@ api_http_start(const api_ctx *ctx, ht_err *err)
         "listening_ports", ctx->cfg->listen,
         "num_threads", threads,
         "enable_keep_alive", "yes",
-        "request_timeout_ms", "30000",
-        "keep_alive_timeout_ms", "30000",
+        /* A connection holds a thread while open: idle ones must not pin
+         * them for long (a client pool of idle connections would starve
+         * everyone else). */
+        "request_timeout_ms", "10000",
+        "keep_alive_timeout_ms", "5000",
         "listen_backlog", "1024",
         /* Headers and body leave in separate writes: without this, Nagle
          * and the client's delayed ACK hold every keep-alive reply ~40 ms. */

@@ -206,7 +206,9 @@ static const ht_stmt SQL_TASK_RELEASE = {
 };
 
 /* No parameters.  At most 1000 expired leases per call, skipping rows
- * another rescuer holds.  A running row without any lease (left by hand or
+ * another rescuer holds.  task_retries counts the re-runs: a task that has
+ * used them all ends failed with it unchanged, so the number and the
+ * result's "retried N times" agree.  A running row without any lease (left by hand or
  * by an older fleet) counts as expired: nothing else would ever move it. */
 static const ht_stmt SQL_TASK_RESCUE = {
     24, "ht_task_rescue",
@@ -217,8 +219,8 @@ static const ht_stmt SQL_TASK_RESCUE = {
     "UPDATE tasks t SET"
     " status = CASE WHEN t.status = 'cancelling' THEN 'cancelled'"
     " WHEN t.retries >= t.max_retries THEN 'failed' ELSE 'queued' END,"
-    " retries = CASE WHEN t.status = 'running' THEN t.retries + 1"
-    " ELSE t.retries END,"
+    " retries = CASE WHEN t.status = 'running' AND t.retries < t.max_retries"
+    " THEN t.retries + 1 ELSE t.retries END,"
     " result = CASE WHEN t.status = 'running' AND t.retries >= t.max_retries"
     " THEN 'WorkerLost: the worker running attempt ' || t.attempt ||"
     " ' stopped renewing its lease; retried ' || t.retries || ' times'"

@@ -311,6 +311,8 @@ lookup(gr_ctx *c, const gr_node *n, gr_value *out)
         {"Direction", GR_OBJ_DIRECTION}, {"__", GR_OBJ_ANON},
         {"asc", GR_OBJ_ASC}, {"desc", GR_OBJ_DESC}, {"incr", GR_OBJ_ASC},
         {"decr", GR_OBJ_DESC},
+        /* Gremlin-Groovy imports T.* statically: by(label), hasId(id). */
+        {"label", GR_OBJ_T_LABEL}, {"id", GR_OBJ_T_ID},
     };
 
     if (v == NULL)
@@ -328,6 +330,12 @@ lookup(gr_ctx *c, const gr_node *n, gr_value *out)
         *out = gr_obj_value(GR_OBJ_GRAPH);
         return HT_OK;
     }
+    /* Scope.local / local: Gremlin names the interpreter does not have. */
+    if (strcmp(name, "local") == 0 || strcmp(name, "Scope") == 0 ||
+        strcmp(name, "global") == 0)
+        return gr_ctx_fatal(c, HT_EINVAL, "UnsupportedSyntax",
+                            "line %d, column %d: scope '%s' is not supported",
+                            n->line, n->col, name);
     return gr_ctx_throw(c, HT_EINVAL, "MissingPropertyException",
                         "No such property: %s", name);
 }

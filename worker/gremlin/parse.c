@@ -785,11 +785,12 @@ starts_decl(parser *p)
     return 1;
 }
 
-/* if := 'if' '(' expr ')' body (NL* 'else' body)? */
+/* cond_body := KEYWORD '(' expr ')' body -- how if and while begin; the
+ * condition goes to n->a, the body to n->b. */
 static int
-parse_if(parser *p, gr_node **out)
+parse_cond_body(parser *p, gr_node_kind kind, gr_node **out)
 {
-    gr_node *n = mk(p, GR_N_IF, next(p));
+    gr_node *n = mk(p, kind, next(p));
     int      rc;
 
     if (n == NULL)
@@ -801,6 +802,18 @@ parse_if(parser *p, gr_node **out)
         rc = expect(p, GR_TK_RPAREN);
     if (rc == HT_OK)
         rc = parse_body(p, &n->b);
+    if (rc == HT_OK)
+        *out = n;
+    return rc;
+}
+
+/* if := cond_body (NL* 'else' body)? */
+static int
+parse_if(parser *p, gr_node **out)
+{
+    gr_node *n = NULL;
+    int      rc = parse_cond_body(p, GR_N_IF, &n);
+
     if (rc != HT_OK)
         return rc;
     if (after_nl_is(p, GR_TK_EOF, "else") ||
@@ -817,22 +830,13 @@ parse_if(parser *p, gr_node **out)
     return seal(p, n);
 }
 
-/* while := 'while' '(' expr ')' body */
+/* while := cond_body */
 static int
 parse_while(parser *p, gr_node **out)
 {
-    gr_node *n = mk(p, GR_N_WHILE, next(p));
-    int      rc;
+    gr_node *n = NULL;
+    int      rc = parse_cond_body(p, GR_N_WHILE, &n);
 
-    if (n == NULL)
-        return oom(p);
-    rc = expect(p, GR_TK_LPAREN);
-    if (rc == HT_OK)
-        rc = parse_expr(p, &n->a);
-    if (rc == HT_OK)
-        rc = expect(p, GR_TK_RPAREN);
-    if (rc == HT_OK)
-        rc = parse_body(p, &n->b);
     if (rc != HT_OK)
         return rc;
     *out = n;

@@ -887,6 +887,36 @@ test_claims_take_only_what_runs(void **state)
     }
 }
 
+/* The dashboard views (sql/0005) answer and agree with the table. */
+static void
+test_dashboard_views_agree_with_tasks(void **state)
+{
+    th_stack   *s = *state;
+    int64_t     total, by_status, v;
+    const char *views[] = { "ht_throughput_per_minute", "ht_latency_last_hour",
+                            "ht_queue", "ht_stuck_tasks", "ht_worker_fleet", NULL };
+    int64_t     id = submit(s, "hugegraph", "5");
+
+    wait_status(s, "hugegraph", id, "success");
+    assert_int_equal(th_sql_i64(s, "SELECT count(*) FROM tasks", &total), 0);
+    assert_int_equal(th_sql_i64(s, "SELECT sum(tasks) FROM ht_tasks_by_status", &by_status), 0);
+    assert_int_equal(total, by_status);
+    for (int i = 0; views[i] != NULL; i++) {
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", views[i]);
+        assert_int_equal(th_sql_i64(s, sql, &v), 0);
+    }
+    /* "other" is never served by a worker: its queue is what it holds. */
+    assert_int_equal(th_sql_i64(s, "SELECT queued FROM ht_queue WHERE graph = 'other'", &v), 0);
+    assert_int_equal(th_sql_i64(s, "SELECT count(*) FROM tasks WHERE graph = 'other'"
+                                   " AND status = 'queued'", &total), 0);
+    assert_int_equal(v, total);
+    assert_int_equal(th_sql_i64(s, "SELECT count(*) FROM ht_latency_last_hour"
+                                   " WHERE graph = 'hugegraph' AND wait_p50_ms >= 0"
+                                   " AND run_p99_ms >= run_p50_ms", &v), 0);
+    assert_int_equal(v, 1);
+}
+
 /* ---- 6. errors ------------------------------------------------------------- */
 
 static void
@@ -1010,6 +1040,7 @@ main(void)
         cmocka_unit_test(test_ids_per_graph_from_one_never_reused),
         cmocka_unit_test(test_pending_cap_is_400),
         cmocka_unit_test(test_claims_take_only_what_runs),
+        cmocka_unit_test(test_dashboard_views_agree_with_tasks),
         cmocka_unit_test(test_unknown_paths_and_methods),
         cmocka_unit_test(test_bad_and_overflowing_ids_are_400),
         cmocka_unit_test(test_database_down_is_503_then_recovers),

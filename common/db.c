@@ -15,6 +15,7 @@
  */
 #include "common/db.h"
 
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -343,4 +344,49 @@ ht_db_simple(ht_db *db, const char *sql, ht_err *err)
     else if (PQstatus(db->conn) == CONNECTION_OK)
         note_tx(db);
     return rc;
+}
+
+char *
+ht_db_i64_array(ht_arena *a, const int64_t *v, size_t n)
+{
+    char  *s = ht_arena_alloc(a, n * 21 + 3);
+    size_t o = 0;
+
+    if (s == NULL)
+        return NULL;
+    s[o++] = '{';
+    for (size_t i = 0; i < n; i++)
+        o += (size_t) sprintf(s + o, "%s%" PRId64, i ? "," : "", v[i]);
+    s[o++] = '}';
+    s[o] = '\0';
+    return s;
+}
+
+char *
+ht_db_text_array(ht_arena *a, const char *const *v, size_t n)
+{
+    size_t len = 3;
+    char  *s, *o;
+
+    for (size_t i = 0; i < n; i++)
+        len += 2 * strlen(v[i]) + 3;
+    s = ht_arena_alloc(a, len);
+    if (s == NULL)
+        return NULL;
+    o = s;
+    *o++ = '{';
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *o++ = ',';
+        *o++ = '"';
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                *o++ = '\\';
+            *o++ = *p;
+        }
+        *o++ = '"';
+    }
+    *o++ = '}';
+    *o = '\0';
+    return s;
 }

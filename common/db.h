@@ -14,7 +14,10 @@
 #define HT_DB_H
 
 #include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#include "common/arena.h"
 #include "common/err.h"
 
 typedef struct ht_stmt {
@@ -66,6 +69,11 @@ int ht_db_tx_failed(ht_db *db);
 
 /* The raw connection, for LISTEN-free special cases; may be NULL. */
 PGconn *ht_db_conn(ht_db *db);
+
+/* Array literals for $n parameters ("{1,2}", "{\"a\",\"b\"}"; text
+ * elements quoted and escaped), in arena a; NULL past its cap. */
+char *ht_db_i64_array(ht_arena *a, const int64_t *v, size_t n);
+char *ht_db_text_array(ht_arena *a, const char *const *v, size_t n);
 
 /* Number of rows a command changed (PQcmdTuples as a number). */
 long ht_db_changed(PGresult *res);

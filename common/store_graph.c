@@ -149,51 +149,7 @@ add_pred(sqlb *b, const char *t, const ht_graph_pred *p)
 #undef V
 }
 
-static char *
-i64_array(ht_arena *a, const int64_t *v, size_t n)
-{
-    char  *s = ht_arena_alloc(a, n * 21 + 3);
-    size_t o = 0;
 
-    if (s == NULL)
-        return NULL;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t) sprintf(s + o, "%s%" PRId64, i ? "," : "", v[i]);
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
-
-/* A text[] literal with every element quoted and escaped. */
-static char *
-text_array(ht_arena *a, const char *const *v, size_t n)
-{
-    size_t len = 3;
-    char  *s, *o;
-
-    for (size_t i = 0; i < n; i++)
-        len += 2 * strlen(v[i]) + 3;
-    s = ht_arena_alloc(a, len);
-    if (s == NULL)
-        return NULL;
-    o = s;
-    *o++ = '{';
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            *o++ = ',';
-        *o++ = '"';
-        for (const char *p = v[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                *o++ = '\\';
-            *o++ = *p;
-        }
-        *o++ = '"';
-    }
-    *o++ = '}';
-    *o = '\0';
-    return s;
-}
 
 static int
 oom(ht_err *err)
@@ -217,7 +173,7 @@ add_filters(sqlb *b, const char *graph, const ht_graph_query *q, const char *t)
         (void) snprintf(frag, sizeof(frag), " AND %s.id = ", t);
         add_param(b, frag, id, "::bigint");
     } else if (q->ids != NULL) {
-        const char *ids = i64_array(b->a, q->ids, q->n_ids);
+        const char *ids = ht_db_i64_array(b->a, q->ids, q->n_ids);
         if (ids == NULL)
             return HT_ENOMEM;
         (void) snprintf(frag, sizeof(frag), " AND %s.id = ANY(", t);
@@ -227,7 +183,7 @@ add_filters(sqlb *b, const char *graph, const ht_graph_query *q, const char *t)
         (void) snprintf(frag, sizeof(frag), " AND %s.label = ", t);
         add_param(b, frag, q->labels[0], "::text");
     } else if (q->labels != NULL) {
-        const char *labels = text_array(b->a, q->labels, q->n_labels);
+        const char *labels = ht_db_text_array(b->a, q->labels, q->n_labels);
         if (labels == NULL)
             return HT_ENOMEM;
         (void) snprintf(frag, sizeof(frag), " AND %s.label = ANY(", t);
@@ -422,8 +378,8 @@ ht_store_graph_adjacent(ht_db *db, ht_arena *a, const char *graph,
                         ht_graph_row_cb cb, void *arg, ht_err *err)
 {
     sqlb        b = { .a = a };
-    const char *ids = i64_array(a, vids, n);
-    const char *lab = labels ? text_array(a, labels, n_labels) : NULL;
+    const char *ids = ht_db_i64_array(a, vids, n);
+    const char *lab = labels ? ht_db_text_array(a, labels, n_labels) : NULL;
     PGresult   *res = NULL;
     int64_t     last = 0;
     int         stopped = 0, rc;

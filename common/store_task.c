@@ -353,22 +353,6 @@ cleanup:
     return rc;
 }
 
-/* "{1,2,3}" for a bigint[] parameter (in arena a). */
-static char *
-id_array_literal(ht_arena *a, const int64_t *ids, size_t n)
-{
-    char  *s = ht_arena_alloc(a, n * 21 + 3);
-    size_t o = 0;
-
-    if (s == NULL)
-        return NULL;
-    s[o++] = '{';
-    for (size_t i = 0; i < n; i++)
-        o += (size_t) sprintf(s + o, "%s%" PRId64, i ? "," : "", ids[i]);
-    s[o++] = '}';
-    s[o] = '\0';
-    return s;
-}
 
 int
 ht_store_task_list(ht_db *db, ht_arena *a, const char *graph,
@@ -387,7 +371,7 @@ ht_store_task_list(ht_db *db, ht_arena *a, const char *graph,
     p[0] = graph;
     if (f->ids != NULL) {
         st = &SQL_TASK_LIST_IDS;
-        p[1] = id_array_literal(a, f->ids, f->n_ids);
+        p[1] = ht_db_i64_array(a, f->ids, f->n_ids);
         if (p[1] == NULL)
             return ht_err_set(err, HT_ENOMEM, 500, HT_EXC_SERVER, "out of memory");
     } else if (f->status != NULL) {
@@ -503,32 +487,6 @@ cleanup:
     return rc;
 }
 
-/* "{a,b}" for a text[] parameter; graph names are [A-Za-z0-9_] so no
- * quoting is needed (in arena a). */
-static char *
-text_array_literal(ht_arena *a, const char *const *items, int n)
-{
-    size_t len = 3;
-    char  *s, *o;
-
-    for (int i = 0; i < n; i++)
-        len += strlen(items[i]) + 1;
-    s = ht_arena_alloc(a, len);
-    if (s == NULL)
-        return NULL;
-    o = s;
-    *o++ = '{';
-    for (int i = 0; i < n; i++) {
-        size_t k = strlen(items[i]);
-        if (i)
-            *o++ = ',';
-        memcpy(o, items[i], k);
-        o += k;
-    }
-    *o++ = '}';
-    *o = '\0';
-    return s;
-}
 
 /* Sorts claims oldest first (created_at, then graph and id). */
 typedef struct claim_key {
@@ -564,7 +522,7 @@ ht_store_task_claim(ht_db *db, ht_arena *a, const char *const *graphs,
 
     (void) snprintf(lease, sizeof(lease), "%d", lease_ms);
     (void) snprintf(lim, sizeof(lim), "%d", max > 0 ? max : 1);
-    p[0] = text_array_literal(a, graphs, n_graphs);
+    p[0] = ht_db_text_array(a, graphs, (size_t) n_graphs);
     p[1] = server;
     p[2] = lease;
     p[3] = lim;

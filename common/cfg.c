@@ -14,11 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/log.h"
 #include "common/util.h"
 
-typedef enum { T_STR, T_INT, T_I64, T_FLAG } opt_type;
+/* T_SECS: an int64 number of seconds, written as N or N followed by s, m,
+ * h or d. */
+typedef enum { T_STR, T_INT, T_I64, T_FLAG, T_SECS } opt_type;
 
 typedef struct opt {
     const char *name;
@@ -56,7 +59,7 @@ static const opt opts[] = {
       "HTTP worker threads; each serves one open connection at a time, and an idle keep-alive connection holds its thread for up to 5 s" },
     { "workers", "HUGETASK_WORKERS", T_INT, F(workers), "4", 1, 256,
       HT_CFG_FOR_WORKER, 0, "worker processes, each runs one job at a time" },
-    { "claim-batch", "HUGETASK_CLAIM_BATCH", T_INT, F(claim_batch), "64", 1,
+    { "claim-batch", "HUGETASK_CLAIM_BATCH", T_INT, F(claim_batch), "256", 1,
       256, HT_CFG_FOR_WORKER, 0,
       "most queued tasks a worker process claims at once while jobs are quick" },
     { "poll-ms", "HUGETASK_POLL_MS", T_INT, F(poll_ms), "1000", 10, 60000,
@@ -89,6 +92,22 @@ static const opt opts[] = {
       "memory one job's interpreter may use, in bytes" },
     { "max-pending", "HUGETASK_MAX_PENDING", T_I64, F(max_pending), "100000",
       1, 1000000000, HT_CFG_FOR_API, 0, "queued tasks allowed per graph" },
+    /* worker: metrics endpoint and retention (issue 7) */
+    { "metrics-listen", "HUGETASK_METRICS_LISTEN", T_STR, F(metrics_listen), "",
+      0, 0, HT_CFG_FOR_WORKER, 0,
+      "HOST:PORT where the supervisor serves GET /metrics and /health (empty = off)" },
+    { "retention", "HUGETASK_RETENTION", T_SECS, F(retention_s), "0", 0,
+      100LL * 365 * 86400, HT_CFG_FOR_WORKER, 0,
+      "delete completed tasks and task_events older than this (seconds, or N with s, m, h or d; 0 = keep forever)" },
+    { "retention-batch", "HUGETASK_RETENTION_BATCH", T_INT, F(retention_batch),
+      "1000", 1, 100000, HT_CFG_FOR_WORKER, 0,
+      "most rows one retention statement deletes (each batch is its own short transaction)" },
+    { "retention-interval", "HUGETASK_RETENTION_INTERVAL", T_SECS,
+      F(retention_every_s), "60", 1, 7LL * 86400, HT_CFG_FOR_WORKER, 0,
+      "time between retention passes of each worker daemon (seconds, or N with s, m, h or d)" },
+    /* api: auth (issue 7) */
+    { "auth", "HUGETASK_AUTH", T_STR, F(auth), "none", 0, 0, HT_CFG_FOR_API, 0,
+      "none, or basic: HTTP basic auth against the users table (see hugetask-api user add); every route but /health and /versions needs it, /metrics included (give Prometheus basic_auth)" },
     { "migrate", NULL, T_FLAG, F(migrate), "0", 0, 1, HT_CFG_FOR_API, 0,
       "apply the sql/ migrations and exit" },
     { "print-config", NULL, T_FLAG, F(print_config), "0", 0, 1,
@@ -96,6 +115,32 @@ static const opt opts[] = {
 };
 
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* "90", "90s", "15m", "2h", "30d" -> seconds.  0, or -1 on junk or
+ * overflow. */
+static int
+parse_secs(const char *val, int64_t *out)
+{
+    char    num[32];
+    size_t  n = strlen(val);
+    int64_t unit = 1, v;
+
+    if (n == 0 || n >= sizeof(num))
+        return -1;
+    switch (val[n - 1]) {
+    case 's': unit = 1; n--; break;
+    case 'm': unit = 60; n--; break;
+    case 'h': unit = 3600; n--; break;
+    case 'd': unit = 86400; n--; break;
+    default: break;
+    }
+    memcpy(num, val, n);
+    num[n] = '\0';
+    if (ht_parse_i64(num, &v) != 0 || v < 0 || v > INT64_MAX / unit)
+        return -1;
+    *out = v * unit;
+    return 0;
+}
 
 static int
 set_value(ht_cfg *cfg, const opt *o, const char *val, const char *origin)
@@ -112,6 +157,16 @@ set_value(ht_cfg *cfg, const opt *o, const char *val, const char *origin)
     }
     case T_FLAG:
         *(int *) (void *) base = 1;
+        return 0;
+    case T_SECS:
+        if (parse_secs(val, &v) != 0 || v < o->min || v > o->max) {
+            fprintf(stderr,
+                    "invalid value \"%s\" for %s (from %s): expected seconds from "
+                    "%lld to %lld, as N or N followed by s, m, h or d\n",
+                    val, o->name, origin, (long long) o->min, (long long) o->max);
+            return -1;
+        }
+        *(int64_t *) (void *) base = v;
         return 0;
     case T_INT:
     case T_I64:
@@ -261,6 +316,11 @@ ht_cfg_load(ht_cfg *cfg, int prog, const char *progname, int argc, char **argv)
                             progname, items[i]);
                     bad = 1;
                 }
+        }
+        if (strcasecmp(cfg->auth, "none") != 0 && strcasecmp(cfg->auth, "basic") != 0) {
+            fprintf(stderr, "%s: invalid --auth \"%s\": expected none or basic\n",
+                    progname, cfg->auth);
+            bad = 1;
         }
         if (ht_log_level_parse(cfg->log_level) < 0) {
             fprintf(stderr, "%s: invalid --log-level \"%s\": expected debug, info, "

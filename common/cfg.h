@@ -37,6 +37,12 @@ typedef struct ht_cfg {
     int64_t max_result_bytes;
     int64_t job_mem_limit;
     int64_t max_pending;     /* queued tasks per graph */
+    /* worker: metrics endpoint and retention (issue 7) */
+    char   *metrics_listen;     /* HOST:PORT of /metrics and /health; "" = off */
+    int64_t retention_s;        /* age of completed tasks to delete; 0 = keep */
+    int     retention_batch;    /* rows per retention statement */
+    int64_t retention_every_s;  /* seconds between retention passes */
+    char   *auth;            /* api: "none" or "basic" */
     int     migrate;         /* api: apply migrations and exit */
     int     print_config;
 } ht_cfg;

@@ -61,9 +61,18 @@ notice_quiet(void *arg, const char *msg)
 static int
 connect_now(ht_db *db, ht_err *err)
 {
-    const char *keys[] = { "dbname", "application_name", "connect_timeout",
+    /* A peer that vanishes (a cut link, not a shut-down server) would
+     * otherwise hold a statement for the kernel's ~15 minutes of
+     * retransmits: unacknowledged data fails after tcp_user_timeout, an
+     * idle connection after the keepalives.  A long query is not cut: the
+     * server's kernel acknowledges while the backend works.  They come
+     * before dbname, so a setting in the URL wins. */
+    const char *keys[] = { "keepalives", "keepalives_idle", "keepalives_interval",
+                           "keepalives_count", "tcp_user_timeout", "dbname",
+                           "application_name", "connect_timeout",
                            db->options ? "options" : NULL, NULL };
-    const char *vals[] = { db->url, db->app, "5", db->options, NULL };
+    const char *vals[] = { "1", "5", "2", "3", "10000", db->url, db->app, "5",
+                           db->options, NULL };
 
     if (db->conn != NULL) {
         PQfinish(db->conn);

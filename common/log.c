@@ -17,6 +17,12 @@
 static char         proc_name[32] = "hugetask";
 static ht_log_level min_level = HT_LOG_LINFO;
 static char         ctx_prefix[96];
+static _Thread_local char req_id[65]; /* "" = no request */
+/* Lines held by ht_log_hold, written together; at most what one write to
+ * a pipe keeps whole (PIPE_BUF), so held lines still never interleave. */
+static _Thread_local char   held[4096];
+static _Thread_local size_t held_len;
+static _Thread_local int    holding;
 
 void
 ht_log_init(const char *proc, ht_log_level min)
@@ -51,6 +57,20 @@ ht_log_ctx_set(const char *fmt, ...)
 }
 
 void
+ht_log_req_set(const char *id)
+{
+    (void) snprintf(req_id, sizeof(req_id), "%s", id ? id : "");
+}
+
+static void
+flush_held(void)
+{
+    if (held_len > 0)
+        (void) !write(2, held, held_len);
+    held_len = 0;
+}
+
+void
 ht_log_write(ht_log_level lvl, const char *evt, const char *fmt, ...)
 {
     static const char *names[] = { "debug", "info", "warn", "error" };
@@ -67,11 +87,11 @@ ht_log_write(ht_log_level lvl, const char *evt, const char *fmt, ...)
     (void) gmtime_r(&tv.tv_sec, &tm);
     k = snprintf(line, sizeof(line),
                  "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ lvl=%s proc=%s pid=%d "
-                 "evt=%s%s%s",
+                 "evt=%s%s%s%s%s",
                  tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                  tm.tm_min, tm.tm_sec, (int) (tv.tv_usec / 1000), names[lvl],
                  proc_name, (int) getpid(), evt, ctx_prefix[0] ? " " : "",
-                 ctx_prefix);
+                 ctx_prefix, req_id[0] ? " req=" : "", req_id);
     if (k < 0)
         return;
     n = (size_t) k < sizeof(line) ? (size_t) k : sizeof(line) - 1;
@@ -86,7 +106,24 @@ ht_log_write(ht_log_level lvl, const char *evt, const char *fmt, ...)
     if (n >= sizeof(line) - 1)
         n = sizeof(line) - 2;
     line[n++] = '\n';
+    if (holding) {
+        if (held_len + n > sizeof(held))
+            flush_held();
+        if (n <= sizeof(held)) {
+            memcpy(held + held_len, line, n);
+            held_len += n;
+            return;
+        }
+    }
     (void) !write(2, line, n);
+}
+
+void
+ht_log_hold(int on)
+{
+    if (!on)
+        flush_held();
+    holding = on;
 }
 
 const char *

@@ -18,6 +18,15 @@ void ht_log_init(const char *proc, ht_log_level min);
 int ht_log_level_parse(const char *s);
 /* A prefix added to every later line of this process (e.g. "task=42"). */
 void ht_log_ctx_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The request this thread is handling: every later line of this thread
+ * gets req=<id> after evt= until it is cleared with NULL.  id must be a
+ * safe token (the API validates it); it is cut at 64 bytes. */
+void ht_log_req_set(const char *id);
+
+/* With on, this thread's next lines are gathered and written a few KB at
+ * a time (a batch of finished tasks: one write instead of one per task);
+ * ht_log_hold(0) writes what is held.  Lines stay whole and in order. */
+void ht_log_hold(int on);
 
 void ht_log_write(ht_log_level lvl, const char *evt, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -233,6 +233,49 @@ static const ht_stmt SQL_TASK_RESCUE = {
     0, 1
 };
 
+/* ---- retention (issue 7) ----
+ * One fleet-wide session advisory lock (any fixed number: the migration
+ * runner uses 7206153941) lets one worker process delete at a time.  Each
+ * batch is one autocommit statement: a short transaction touching at most
+ * $2 rows, oldest first, through tasks_completed_age (sql/0008) and
+ * task_events_at (sql/0006). */
+#define RETENTION_LOCK_KEY "7206153942"
+
+static const ht_stmt SQL_RETENTION_LOCK = {
+    28, "ht_retention_lock",
+    "SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")", 0, 1
+};
+
+static const ht_stmt SQL_RETENTION_UNLOCK = {
+    29, "ht_retention_unlock",
+    "SELECT pg_advisory_unlock(" RETENTION_LOCK_KEY ")", 0, 1
+};
+
+/* $1 age in seconds, $2 most rows.  SKIP LOCKED: a row the API or a
+ * worker holds (a DELETE, a late fenced write) is left for the next pass,
+ * never waited on.  The DELETE re-checks the status, so only completed
+ * rows can go whatever happened meanwhile. */
+static const ht_stmt SQL_RETENTION_TASKS = {
+    30, "ht_retention_tasks",
+    "WITH v AS MATERIALIZED (SELECT graph, id FROM tasks"
+    " WHERE status IN " COMPLETED
+    " AND updated_at < now() - $1::bigint * interval '1 second'"
+    " ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+    "DELETE FROM tasks t USING v WHERE t.graph = v.graph AND t.id = v.id"
+    " AND t.status IN " COMPLETED,
+    2, 1
+};
+
+/* $1 age in seconds, $2 most rows.  Events are never updated, so their
+ * ctid is stable and the delete is a TID scan of the rows just found. */
+static const ht_stmt SQL_RETENTION_EVENTS = {
+    31, "ht_retention_events",
+    "DELETE FROM task_events WHERE ctid = ANY (ARRAY(SELECT ctid FROM task_events"
+    " WHERE at < now() - $1::bigint * interval '1 second'"
+    " ORDER BY at LIMIT $2))",
+    2, 1
+};
+
 static char *
 dup_or_null(ht_arena *a, PGresult *res, int row, int col)
 {
@@ -848,4 +891,55 @@ int
 ht_store_task_analyze(ht_db *db, ht_err *err)
 {
     return ht_db_simple(db, "ANALYZE tasks", err);
+}
+
+int
+ht_store_task_retention_lock(ht_db *db, int *got, ht_err *err)
+{
+    PGresult *res = NULL;
+    int       rc;
+
+    rc = ht_db_exec(db, &SQL_RETENTION_LOCK, NULL, &res, err);
+    if (rc == HT_OK)
+        *got = PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_retention_unlock(ht_db *db, ht_err *err)
+{
+    return ht_db_exec(db, &SQL_RETENTION_UNLOCK, NULL, NULL, err);
+}
+
+static int
+retention_exec(ht_db *db, const ht_stmt *st, int64_t age_s, int limit,
+               int64_t *deleted, ht_err *err)
+{
+    char        age[24], lim[16];
+    const char *p[2] = { age, lim };
+    PGresult   *res = NULL;
+    int         rc;
+
+    (void) snprintf(age, sizeof(age), "%" PRId64, age_s);
+    (void) snprintf(lim, sizeof(lim), "%d", limit > 0 ? limit : 1);
+    rc = ht_db_exec(db, st, p, &res, err);
+    if (rc == HT_OK)
+        *deleted = ht_db_changed(res);
+    PQclear(res);
+    return rc;
+}
+
+int
+ht_store_task_retention_tasks(ht_db *db, int64_t age_s, int limit,
+                              int64_t *deleted, ht_err *err)
+{
+    return retention_exec(db, &SQL_RETENTION_TASKS, age_s, limit, deleted, err);
+}
+
+int
+ht_store_task_retention_events(ht_db *db, int64_t age_s, int limit,
+                               int64_t *deleted, ht_err *err)
+{
+    return retention_exec(db, &SQL_RETENTION_EVENTS, age_s, limit, deleted, err);
 }

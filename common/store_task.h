@@ -141,4 +141,22 @@ int ht_store_task_analyze(ht_db *db, ht_err *err);
  * expired cancelling ones cancelled.  *n counts them.  Idempotent. */
 int ht_store_task_rescue(ht_db *db, int *n, ht_err *err);
 
+/* ---- retention (issue 7) ---- */
+
+/* Tries the fleet-wide retention lock (a session advisory lock on db's
+ * connection): *got is 1 when this connection holds it now.  Release with
+ * ht_store_task_retention_unlock; a closed connection releases it too. */
+int ht_store_task_retention_lock(ht_db *db, int *got, ht_err *err);
+int ht_store_task_retention_unlock(ht_db *db, ht_err *err);
+
+/* Deletes at most limit completed tasks (success, cancelled, failed) whose
+ * updated_at is older than age_s seconds, oldest first, skipping rows
+ * another session has locked; one short autocommit statement.  *deleted
+ * counts them. */
+int ht_store_task_retention_tasks(ht_db *db, int64_t age_s, int limit,
+                                  int64_t *deleted, ht_err *err);
+/* The same for task_events rows older than age_s. */
+int ht_store_task_retention_events(ht_db *db, int64_t age_s, int limit,
+                                   int64_t *deleted, ht_err *err);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "worker/metrics.h"
 
 /* Buffered finishes are written at most this long after the first. */
 #define FLUSH_DELAY_MS 5
@@ -15,11 +16,14 @@
  * planner's view of the table is stale: autovacuum analyses it only after
  * its naptime, and until then the batch statements can be planned for an
  * empty queue.  So the worker analyses it, at most once per
- * ANALYZE_EVERY_MS from each process. */
+ * ANALYZE_EVERY_MS from each daemon (an ANALYZE of a 20 000-row burst costs
+ * ~90 ms of the server's CPU: one per process was most of a 16-slot drain). */
 #define SLOW_CLAIM_MS    25
 #define ANALYZE_EVERY_MS 60000
 /* A job slower than this ends batching until jobs are quick again. */
 #define SLOW_JOB_MS    20
+/* The batch doubles only while its inputs add up to less than this. */
+#define BATCH_GROW_BYTES ((size_t) 4 << 20)
 
 void
 wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db, wk_claim_gate *gate)
@@ -57,6 +61,16 @@ waiting_attempts(wk_batch *b, ht_arena *a, size_t *n)
     return t;
 }
 
+static size_t
+batch_bytes(const wk_batch *b)
+{
+    size_t sum = 0;
+
+    for (int k = 0; k < b->n_claims; k++)
+        sum += b->claims[k].input ? strlen(b->claims[k].input) : 0;
+    return sum;
+}
+
 int
 wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
               const char *server, ht_err *err)
@@ -80,9 +94,8 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
                              &b->claims, &n, err);
     took = ht_now_mono_ms() - t0;
     if (rc == HT_OK && (took >= SLOW_CLAIM_MS || n == max) &&
-        (b->analyzed_ms == 0 || t0 - b->analyzed_ms >= ANALYZE_EVERY_MS)) {
+        wk_claim_gate_analyze_turn(b->gate, &b->analyzed_ms, t0, ANALYZE_EVERY_MS)) {
         ht_err aerr;
-        b->analyzed_ms = t0;
         if (ht_store_task_analyze(b->db, &aerr) == HT_OK)
             HT_LOG_INFO("db.analyzed", "claim_ms=%" PRId64 " claimed=%d", took, n);
         else
@@ -93,8 +106,10 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
     if (rc != HT_OK)
         return rc;
     b->n_claims = n;
-    /* A full batch of quick jobs: ask for more next time. */
-    if (n == b->want && b->want < max)
+    wk_metrics_claimed(b->claims, n);
+    /* A full batch of quick jobs: ask for more next time, unless their
+     * inputs are large (the batch holds every input until its job runs). */
+    if (n == b->want && b->want < max && batch_bytes(b) < BATCH_GROW_BYTES)
         b->want *= 2;
     return HT_OK;
 }
@@ -137,8 +152,10 @@ wk_batch_flush(wk_batch *b)
         HT_LOG_ERROR("task.finish_failed", "count=%zu detail=\"%s\"", b->n_done,
                      err.detail);
     } else {
+        ht_log_hold(1);
         for (size_t k = 0; k < b->n_done; k++) {
             const ht_attempt *t = &b->done[k];
+            wk_metrics_final(final[k]);
             if (final[k] < 0)
                 HT_LOG_WARN("task.finish_fenced", "graph=%s task=%" PRId64 " attempt=%d",
                             t->graph, t->id, t->attempt);
@@ -147,6 +164,7 @@ wk_batch_flush(wk_batch *b)
                             t->graph, t->id, ht_task_status_name((ht_task_status) final[k]),
                             t->attempt);
         }
+        ht_log_hold(0);
     }
     ht_arena_free(b->done_arena);
     b->done_arena = NULL;

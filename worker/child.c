@@ -24,6 +24,8 @@
 #include "proto/bus.h"
 #include "worker/batch.h"
 #include "worker/job.h"
+#include "worker/metrics.h"
+#include "worker/retention.h"
 
 static volatile sig_atomic_t child_stopping;
 
@@ -76,6 +78,7 @@ rescue(ht_db *db)
     int    n = 0;
 
     if (ht_store_task_rescue(db, &n, &err) == HT_OK) {
+        wk_metrics_rescued(n);
         if (n > 0)
             HT_LOG_INFO("task.rescued", "count=%d", n);
     } else {
@@ -138,6 +141,8 @@ wk_child_main(const ht_cfg *cfg, int slot, wk_claim_gate *gate)
             next_rescue = ht_now_mono_ms() + cfg->lease_ms / 2 +
                           (getpid() % 7) * (cfg->lease_ms / 20 + 1);
         }
+        if (wk_batch_waiting(&batch) == 0)
+            wk_retention_tick(cfg, ctrl); /* between jobs, nothing claimed waits */
         rc = wk_batch_fill(&batch, (const char *const *) graphs, n_graphs, server, &err);
         if (rc != HT_OK) {
             /* Nothing to claim (or no database): write what is buffered,
@@ -151,7 +156,7 @@ wk_child_main(const ht_cfg *cfg, int slot, wk_claim_gate *gate)
                 db_down = 1;
                 HT_LOG_WARN("db.claim_failed", "detail=\"%s\"", err.detail);
             }
-            wait_for_work(sub, cfg->poll_ms, graphs, n_graphs);
+            wait_for_work(sub, wk_retention_wait_ms(cfg, cfg->poll_ms), graphs, n_graphs);
             continue;
         }
         db_down = 0;

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -15,7 +16,8 @@
 #define GATE_WAIT_MS 50
 
 struct wk_claim_gate {
-    pthread_mutex_t mu;
+    pthread_mutex_t  mu;
+    _Atomic int64_t  analyzed_ms;   /* last ANALYZE by any process, mono ms */
 };
 
 wk_claim_gate *
@@ -40,6 +42,7 @@ wk_claim_gate_new(void)
         return NULL;
     }
     (void) pthread_mutexattr_destroy(&attr);
+    atomic_init(&g->analyzed_ms, 0);
     return g;
 }
 
@@ -80,4 +83,23 @@ wk_claim_gate_leave(wk_claim_gate *g)
 {
     if (g != NULL && pthread_mutex_unlock(&g->mu) != 0)
         HT_LOG_WARN("worker.gate_unlock_failed", "");
+}
+
+int
+wk_claim_gate_analyze_turn(wk_claim_gate *g, int64_t *last_ms, int64_t now_ms,
+                           int64_t every_ms)
+{
+    int64_t seen;
+
+    if (g == NULL) {
+        if (*last_ms != 0 && now_ms - *last_ms < every_ms)
+            return 0;
+        *last_ms = now_ms;
+        return 1;
+    }
+    seen = atomic_load(&g->analyzed_ms);
+    if (seen != 0 && now_ms - seen < every_ms)
+        return 0;
+    /* Of the processes that saw the same old time, one wins the swap. */
+    return atomic_compare_exchange_strong(&g->analyzed_ms, &seen, now_ms);
 }

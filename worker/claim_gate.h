@@ -13,6 +13,8 @@
 #ifndef WK_CLAIM_GATE_H
 #define WK_CLAIM_GATE_H
 
+#include <stdint.h>
+
 typedef struct wk_claim_gate wk_claim_gate;
 
 /* Shared memory for the gate; NULL if it could not be made (claims then go
@@ -24,5 +26,13 @@ void           wk_claim_gate_free(wk_claim_gate *g);
  * call wk_claim_gate_leave), 0 when going ahead without it. */
 int  wk_claim_gate_enter(wk_claim_gate *g);
 void wk_claim_gate_leave(wk_claim_gate *g);
+
+/* Returns 1 when the caller should run the daemon's next ANALYZE (the last
+ * one, by any of its processes, is every_ms old or there was none) and
+ * records now_ms as its time; 0 otherwise.  Without shared memory (g NULL)
+ * *last_ms keeps the time per process instead.  CLOCK_MONOTONIC is shared
+ * by the processes of one host, so the times compare. */
+int wk_claim_gate_analyze_turn(wk_claim_gate *g, int64_t *last_ms,
+                               int64_t now_ms, int64_t every_ms);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "worker/metrics.h"
 
 /* Takes every waiting hint; notes a cancel of our task. */
 static void
@@ -167,6 +168,7 @@ rollback_graph(wk_job *job)
 static void
 log_final(wk_job *job, ht_task_status st)
 {
+    wk_metrics_final((int) st);
     HT_LOG_INFO("task.finished", "status=%s attempt=%d ms=%" PRId64,
                 ht_task_status_name(st), job->task.attempt,
                 ht_now_mono_ms() - job->started_ms);
@@ -191,9 +193,10 @@ finish_plain(wk_job *job, ht_task_status st, const char *result)
                               &final, &err);
     if (rc == HT_OK)
         log_final(job, final);
-    else if (rc == HT_ECONFLICT)
+    else if (rc == HT_ECONFLICT) {
+        wk_metrics_final(-1);
         HT_LOG_WARN("task.finish_fenced", "status=%s", ht_task_status_name(st));
-    else
+    } else
         HT_LOG_ERROR("task.finish_failed", "status=%s detail=\"%s\"",
                      ht_task_status_name(st), err.detail);
 }
@@ -234,9 +237,10 @@ finish_success(wk_job *job, const char *result)
     rollback_graph(job);
     if (rc == HT_OK)
         finish_plain(job, HT_TASK_CANCELLED, NULL);
-    else if (rc == HT_ECONFLICT)
+    else if (rc == HT_ECONFLICT) {
+        wk_metrics_final(-1);
         HT_LOG_WARN("task.finish_fenced", "status=success");
-    else
+    } else
         HT_LOG_ERROR("task.finish_failed", "status=success detail=\"%s\"", err.detail);
 }
 
@@ -260,6 +264,7 @@ wk_job_execute(wk_job *job)
     char          *result = NULL;
     int            rc;
 
+    wk_metrics_job_begin();
     job->started_ms = ht_now_mono_ms();
     job->next_beat_ms = job->started_ms + job->cfg->heartbeat_ms;
     ht_log_ctx_set("graph=%s task=%" PRId64, job->task.graph, job->task.id);
@@ -271,6 +276,7 @@ wk_job_execute(wk_job *job)
         finish_plain(job, HT_TASK_FAILED,
                      ht_arena_printf(job->arena,
                                      "IllegalArgumentException: unknown task type '%s'", t));
+        wk_metrics_job_end();
         ht_log_ctx_set(NULL);
         return;
     }
@@ -301,5 +307,6 @@ wk_job_execute(wk_job *job)
         rollback_graph(job);
         finish_plain(job, HT_TASK_FAILED, limit_result(job, result));
     }
+    wk_metrics_job_end();
     ht_log_ctx_set(NULL);
 }

@@ -28,14 +28,42 @@ typedef struct api_graph_state {
     int64_t         checked_ms;
 } api_graph_state;
 
+/* Route patterns: the label /metrics counts requests by (never the raw
+ * path, whose graph names and ids would make unbounded label sets). */
+#define API_ROUTE_LIST(X)                                                  \
+    X(API_ROUTE_UNMATCHED, "unmatched")                                    \
+    X(API_ROUTE_VERSIONS, "/versions")                                     \
+    X(API_ROUTE_HEALTH, "/health")                                         \
+    X(API_ROUTE_METRICS, "/metrics")                                       \
+    X(API_ROUTE_GRAPHS, "/graphs")                                         \
+    X(API_ROUTE_TASKS, "/graphs/{graph}/tasks")                            \
+    X(API_ROUTE_TASK, "/graphs/{graph}/tasks/{id}")                        \
+    X(API_ROUTE_JOB_GREMLIN, "/graphs/{graph}/jobs/gremlin")               \
+    X(API_ROUTE_GS_GRAPHS, "/graphspaces/{graphspace}/graphs")             \
+    X(API_ROUTE_GS_TASKS, "/graphspaces/{graphspace}/graphs/{graph}/tasks") \
+    X(API_ROUTE_GS_TASK,                                                   \
+      "/graphspaces/{graphspace}/graphs/{graph}/tasks/{id}")               \
+    X(API_ROUTE_GS_JOB_GREMLIN,                                            \
+      "/graphspaces/{graphspace}/graphs/{graph}/jobs/gremlin")
+
+#define API_X_ENUM(id, name) id,
+typedef enum { API_ROUTE_LIST(API_X_ENUM) API_ROUTE_COUNT } api_route_id;
+#undef API_X_ENUM
+
+typedef struct api_metrics api_metrics; /* metrics.h */
+typedef struct api_auth    api_auth;    /* auth.h */
+
 /* Process-wide state, read-only after start but for the graph states (each
- * behind its lock); the pub socket is thread-safe. */
+ * behind its lock); the pub socket is thread-safe, metrics and auth do
+ * their own locking. */
 typedef struct api_ctx {
     const ht_cfg    *cfg;
     char           **graphs;  /* configured graph names */
     int              n_graphs;
     api_graph_state *state;   /* one per graph */
     ht_pub          *pub;
+    api_metrics     *metrics; /* never NULL once serving */
+    api_auth        *auth;    /* never NULL once serving (mode may be none) */
 } api_ctx;
 
 typedef struct api_param {
@@ -54,16 +82,31 @@ typedef struct api_req {
     const char    *content_type; /* NULL when absent */
     const char    *body;    /* NUL-terminated copy (in arena), NULL if none */
     size_t         body_len;
+    const char    *authorization; /* Authorization header, NULL when absent */
+    const char    *request_id;    /* validated or generated; never NULL */
+    const char    *user;          /* authenticated user (in arena), or NULL */
+    api_route_id   route;         /* api_route_classify(path) */
 } api_req;
 
 typedef struct api_resp {
     int         status;
     const char *body;  /* (in arena); NULL = empty body */
     size_t      len;
+    const char *content_type; /* NULL = HugeGraph's JSON type */
+    int         challenge;    /* 1: send WWW-Authenticate (a 401) */
 } api_resp;
 
 /* Routes a request; always fills resp. */
 void api_route(api_req *req, api_resp *resp);
+
+/* The pattern a path matches, by shape alone (unknown graphs included);
+ * API_ROUTE_UNMATCHED for anything else.  No allocation. */
+api_route_id api_route_classify(const char *path);
+/* The label text of a route ("/graphs/{graph}/tasks"); static. */
+const char *api_route_name(api_route_id r);
+/* Routes anyone may call with auth on: /health, and /versions (as
+ * HugeGraph whitelists it). */
+int api_route_is_open(api_route_id r);
 
 /* Query helpers: the first value of name (NULL when absent), and how many
  * times it occurs. */

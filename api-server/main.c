@@ -5,6 +5,7 @@
  * Startup applies the migrations (so a fresh database just works) and makes
  * sure every configured graph has its id sequence.  If PostgreSQL is not up
  * yet it keeps retrying for a while instead of giving up at once.
+ * `hugetask-api user ...` is the users command instead (users_cmd.c).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,10 @@
 #include <unistd.h>
 
 #include "api-server/api.h"
+#include "api-server/auth.h"
 #include "api-server/http_server.h"
+#include "api-server/metrics.h"
+#include "api-server/users_cmd.h"
 #include "common/log.h"
 #include "common/migrate.h"
 #include "common/store_task.h"
@@ -68,11 +72,21 @@ main(int argc, char **argv)
     char            *graphs[64];
     struct sigaction sa;
     sigset_t         stop_set, old_set;
-    int              rc, lvl, status = 1;
+    int              rc, lvl, mode, status = 1;
 
+    if (argc >= 2 && strcmp(argv[1], "user") == 0)
+        return api_users_cmd("hugetask-api", argc - 1, argv + 1);
     rc = ht_cfg_load(&cfg, HT_CFG_FOR_API, "hugetask-api", argc, argv);
+    if (rc == 1) {
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                api_users_cmd_help(stdout, "hugetask-api");
+                break;
+            }
+        return 0;
+    }
     if (rc != 0)
-        return rc == 1 ? 0 : 2;
+        return 2;
     lvl = ht_log_level_parse(cfg.log_level);
     ht_log_init("api", lvl < 0 ? HT_LOG_LINFO : (ht_log_level) lvl);
 
@@ -100,6 +114,13 @@ main(int argc, char **argv)
         status = 0;
         goto cleanup;
     }
+    ctx.metrics = api_metrics_new();
+    mode = api_auth_mode_parse(cfg.auth);
+    ctx.auth = api_auth_new(mode < 0 ? API_AUTH_NONE : mode, ctx.metrics, &err);
+    if (ctx.auth == NULL) {
+        HT_LOG_ERROR("auth.init_failed", "msg=\"%s\"", err.msg);
+        goto cleanup;
+    }
     /* Threads (nng's, civetweb's) inherit a mask with the stop signals
      * blocked, so only this thread takes them, inside sigsuspend. */
     sigemptyset(&stop_set);
@@ -120,8 +141,9 @@ main(int argc, char **argv)
         HT_LOG_ERROR("http.start_failed", "msg=\"%s\"", err.msg);
         goto cleanup;
     }
-    HT_LOG_INFO("api.ready", "listen=%s pub=%s graphs=%s threads=%d", cfg.listen,
-                cfg.pub, cfg.graphs, cfg.threads);
+    HT_LOG_INFO("api.ready", "listen=%s pub=%s graphs=%s threads=%d auth=%s",
+                cfg.listen, cfg.pub, cfg.graphs, cfg.threads,
+                api_auth_enabled(ctx.auth) ? "basic" : "none");
     while (!stop_requested)
         (void) sigsuspend(&old_set);
     HT_LOG_INFO("api.stopping", "");
@@ -129,6 +151,8 @@ main(int argc, char **argv)
 cleanup:
     /* In-flight requests finish inside mg_stop; only then the socket goes. */
     api_http_stop(http);
+    api_auth_free(ctx.auth);
+    api_metrics_free(ctx.metrics);
     if (ctx.pub != NULL) {
         ht_pub_close(ctx.pub);
         ht_bus_fini();

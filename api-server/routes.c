@@ -1,7 +1,7 @@
 /*
  * api-server/routes.c - maps method and path to a handler.
  *
- *   GET  /versions
+ *   GET  /versions, /health, /metrics (routes_ops.c)
  *   GET  /graphs                                   GET /graphspaces/DEFAULT/graphs
  *   *    /graphs/{graph}/<rest>                    /graphspaces/DEFAULT/graphs/{graph}/<rest>
  *        <rest>: tasks (GET), tasks/{id} (GET, PUT, DELETE), jobs/gremlin (POST)
@@ -18,6 +18,93 @@
 #include "api-server/reply_json.h"
 
 #define MAX_SEGS 8
+
+#define API_X_NAME(id, name) name,
+static const char *const route_names[] = { API_ROUTE_LIST(API_X_NAME) };
+#undef API_X_NAME
+
+const char *
+api_route_name(api_route_id r)
+{
+    return (unsigned) r < API_ROUTE_COUNT ? route_names[r] : route_names[0];
+}
+
+int
+api_route_is_open(api_route_id r)
+{
+    return r == API_ROUTE_HEALTH || r == API_ROUTE_VERSIONS;
+}
+
+/* Segment i of a path as (start, length), walking the same way split_path
+ * does; -1 for the same malformed shapes. */
+static int
+seg_spans(const char *path, const char *start[MAX_SEGS], size_t len[MAX_SEGS])
+{
+    int         n = 0;
+    const char *p = path;
+
+    while (*p == '/')
+        p++;
+    while (*p) {
+        size_t l = strcspn(p, "/");
+        if (n == MAX_SEGS)
+            return -1;
+        start[n] = p;
+        len[n] = l;
+        n++;
+        p += l;
+        if (*p == '/') {
+            p++;
+            if (*p == '/')
+                return -1;
+        }
+    }
+    return n;
+}
+
+static int
+seg_is(const char *start, size_t len, const char *word)
+{
+    return strlen(word) == len && strncmp(start, word, len) == 0;
+}
+
+api_route_id
+api_route_classify(const char *path)
+{
+    const char *st[MAX_SEGS];
+    size_t      ln[MAX_SEGS];
+    int         n = seg_spans(path ? path : "/", st, ln);
+    int         at = 0, gs = 0;
+
+    if (n <= 0)
+        return API_ROUTE_UNMATCHED;
+    if (n == 1 && seg_is(st[0], ln[0], "versions"))
+        return API_ROUTE_VERSIONS;
+    if (n == 1 && seg_is(st[0], ln[0], "health"))
+        return API_ROUTE_HEALTH;
+    if (n == 1 && seg_is(st[0], ln[0], "metrics"))
+        return API_ROUTE_METRICS;
+    if (seg_is(st[0], ln[0], "graphspaces")) {
+        if (n < 3)
+            return API_ROUTE_UNMATCHED;
+        gs = 1;
+        at = 2;
+    }
+    if (!seg_is(st[at], ln[at], "graphs"))
+        return API_ROUTE_UNMATCHED;
+    n -= at;
+    if (n == 1)
+        return gs ? API_ROUTE_GS_GRAPHS : API_ROUTE_GRAPHS;
+    at += 2; /* past "graphs" and {graph} */
+    if (n == 3 && seg_is(st[at], ln[at], "tasks"))
+        return gs ? API_ROUTE_GS_TASKS : API_ROUTE_TASKS;
+    if (n == 4 && seg_is(st[at], ln[at], "tasks"))
+        return gs ? API_ROUTE_GS_TASK : API_ROUTE_TASK;
+    if (n == 4 && seg_is(st[at], ln[at], "jobs") &&
+        seg_is(st[at + 1], ln[at + 1], "gremlin"))
+        return gs ? API_ROUTE_GS_JOB_GREMLIN : API_ROUTE_JOB_GREMLIN;
+    return API_ROUTE_UNMATCHED;
+}
 
 static void
 no_route(api_req *req, api_resp *resp)
@@ -145,6 +232,16 @@ api_route(api_req *req, api_resp *resp)
             reply_versions(req, resp);
         else
             no_method(req, resp);
+        return;
+    }
+    if (n == 1 && (strcmp(segs[0], "health") == 0 ||
+                   strcmp(segs[0], "metrics") == 0)) {
+        if (!is(req, "GET"))
+            no_method(req, resp);
+        else if (segs[0][0] == 'h')
+            api_health(req, resp);
+        else
+            api_metrics_reply(req, resp);
         return;
     }
     if (strcmp(segs[0], "graphspaces") == 0) {

@@ -24,6 +24,9 @@ void api_task_delete(api_req *req, api_resp *resp, const api_scope *s,
 void api_task_put(api_req *req, api_resp *resp, const api_scope *s,
                   const char *id);
 void api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s);
+/* GET /health and GET /metrics (routes_ops.c). */
+void api_health(api_req *req, api_resp *resp);
+void api_metrics_reply(api_req *req, api_resp *resp);
 
 /* Publishes a job or cancel hint (best effort: PostgreSQL has the truth). */
 void api_publish(api_req *req, ht_msg_type type, const char *graph,

@@ -17,9 +17,25 @@
 HT_ROOT=${HT_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 HT_PG_BIN=${HT_PG_BIN:-/usr/lib/postgresql/15/bin}
 
+# docker-compose validates deploy/docker-compose.yml; python3 (with yaml)
+# runs tests/deploy, which needs no Docker engine.
+# iproute2 (ip netns, veth, bridge) builds the cluster in tests/cluster.
 HT_DEPS=(build-essential cmake pkg-config libcivetweb-dev libnng-dev
-         libmsgpack-dev libjansson-dev libcmocka-dev libpq-dev
-         postgresql-15 postgresql-client-15 curl clang libclang-rt-14-dev)
+         libmsgpack-dev libjansson-dev libcmocka-dev libpq-dev libcrypt-dev
+         postgresql-15 postgresql-client-15 curl clang libclang-rt-14-dev
+         docker-compose python3 python3-yaml iproute2)
+
+# The Debian packages whose shared libraries the shipped binaries
+# (hugetask-api, hugetask-worker, hugetask) link directly: the runtime
+# image installs exactly these (deploy/docker/Dockerfile), and
+# tests/deploy checks with ldd and dpkg -S that nothing is missing (and
+# that nothing listed is unused).  libc6 (libc, libm, the loader) and
+# libcrypt1 are already in debian:12-slim; they are listed anyway, so the
+# list is the whole truth and the check has no exceptions.  What these
+# packages need in turn (libssl3, libkrb5-3, ...) comes with them as their
+# own dependencies.
+HT_RUNTIME_DEPS=(libc6 libcivetweb1 libcrypt1 libjansson4 libmsgpackc2 libnng1
+                 libpq5)
 
 ht_log() { printf '[hugetask] %s\n' "$*" >&2; }
 ht_die() { ht_log "error: $*"; exit 1; }
@@ -65,6 +81,11 @@ ht_install_deps() {
     ht_as_root env DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -q --no-install-recommends "${missing[@]}" ||
         ht_die "apt-get install failed: ${missing[*]}"
+}
+
+# ht_runtime_packages: prints HT_RUNTIME_DEPS, one package a line.
+ht_runtime_packages() {
+    printf '%s\n' "${HT_RUNTIME_DEPS[@]}"
 }
 
 # ht_build DIR [CMAKE_ARG...]

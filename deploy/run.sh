@@ -11,6 +11,7 @@
 # HUGETASK_PORT, so stacks with different ports run side by side:
 #
 #   HTTP  127.0.0.1:P     PostgreSQL  127.0.0.1:P+10000     nng PUB  P+20000
+#   worker /metrics and /health  127.0.0.1:P+30000
 #
 # Ctrl-C or SIGTERM stops the api and the worker (SIGTERM, SIGKILL after
 # 15 s), then PostgreSQL.  If either daemon dies on its own, everything is
@@ -24,10 +25,11 @@ HT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$HT_ROOT/deploy/lib.sh"
 
 port=${HUGETASK_PORT:-8080}
-[[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 45535 ] ||
-    ht_die "HUGETASK_PORT must be a number from 1 to 45535 (got '$port'), because PostgreSQL and nng use it +10000 and +20000"
+[[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 35535 ] ||
+    ht_die "HUGETASK_PORT must be a number from 1 to 35535 (got '$port'), because PostgreSQL, nng and the worker's metrics use it +10000, +20000 and +30000"
 pg_port=$((port + 10000))
 pub_port=$((port + 20000))
+metrics_port=$((port + 30000))
 workers=${HUGETASK_WORKERS:-4}
 graph=${HUGETASK_GRAPHS:-hugegraph}
 graph=${graph%%,*}
@@ -51,7 +53,7 @@ fi
 
 # A second stack on the same port would share (and at its exit stop) the
 # first one's PostgreSQL: refuse before touching anything.
-for p in "$port" "$pub_port"; do
+for p in "$port" "$pub_port" "$metrics_port"; do
     ht_port_free "$p" ||
         ht_die "port $p is in use: is a stack with HUGETASK_PORT=$port already running? Stop it first, or pick another HUGETASK_PORT"
 done
@@ -135,7 +137,8 @@ fi
     --pub "tcp://127.0.0.1:$pub_port" >>"$api_log" 2>&1 </dev/null &
 api_pid=$!
 "$worker_bin" --workers "$workers" --database-url "$url" \
-    --subscribe "tcp://127.0.0.1:$pub_port" >>"$worker_log" 2>&1 </dev/null &
+    --subscribe "tcp://127.0.0.1:$pub_port" \
+    --metrics-listen "127.0.0.1:$metrics_port" >>"$worker_log" 2>&1 </dev/null &
 worker_pid=$!
 set +m
 ht_log "hugetask-api pid $api_pid, hugetask-worker pid $worker_pid (logs in $logs)"
@@ -168,6 +171,8 @@ cat >&2 <<EOF
   curl -s '$base/graphs/$graph/tasks?status=success&limit=10'
   curl -s -X PUT '$base/graphs/$graph/tasks/1?action=cancel'
   curl -s -X DELETE $base/graphs/$graph/tasks/1
+  curl -s $base/metrics                          # the API's Prometheus metrics
+  curl -s http://127.0.0.1:$metrics_port/metrics    # the worker daemon's
 [hugetask] Ctrl-C stops it.
 EOF
 

@@ -113,6 +113,12 @@ int api_route_is_open(api_route_id r);
 const char *api_param_get(const api_req *req, const char *name);
 size_t      api_param_count(const api_req *req, const char *name);
 
+/* How deeply buf[0..len) nests JSON arrays and objects (brackets inside
+ * strings do not count), or limit + 1 as soon as it is deeper than limit.
+ * jansson parses, dumps and frees recursively, and civetweb's threads have
+ * small stacks: bodies are checked with this before they are parsed. */
+int api_json_depth(const char *buf, size_t len, int limit);
+
 /* Parses a raw query string into decoded parameters (in arena a).
  * HT_EINVAL for a malformed %-escape. */
 int api_query_parse(ht_arena *a, const char *query, api_param **out,

@@ -105,3 +105,30 @@ api_param_count(const api_req *req, const char *name)
             k++;
     return k;
 }
+
+int
+api_json_depth(const char *buf, size_t len, int limit)
+{
+    int depth = 0, deepest = 0, in_string = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) {
+                deepest = depth;
+                if (deepest > limit)
+                    return limit + 1;
+            }
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return deepest;
+}

@@ -23,6 +23,9 @@
 #define GREMLIN_CALLABLE "org.apache.hugegraph.job.GremlinJob"
 #define GREMLIN_LANGUAGE "gremlin-groovy"
 #define TASK_NAME_MAX    256
+/* Deepest request body accepted; bindings are flat in practice, and 250
+ * levels overflowed an HTTP thread's stack inside jansson. */
+#define MAX_BODY_DEPTH   64
 
 static int
 is_json_type(const char *ct)
@@ -164,6 +167,12 @@ api_job_gremlin(api_req *req, api_resp *resp, const api_scope *s)
     if (!is_json_type(req->content_type)) {
         api_reply_fail(req, resp, 415, HT_EXC_NOT_SUPPORTED,
                        "HTTP 415 Unsupported Media Type: expected application/json");
+        return;
+    }
+    if (api_json_depth(req->body, req->body_len, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+        api_reply_fail(req, resp, 400, HT_EXC_ILLEGAL_ARG,
+                       "Invalid request body: nested deeper than %d levels",
+                       MAX_BODY_DEPTH);
         return;
     }
     body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);

@@ -783,6 +783,47 @@ test_body_over_limit_is_413(void **state)
     th_resp_fini(&r);
 }
 
+/* Deep nesting once overflowed an HTTP thread's stack inside jansson (250
+ * levels in bindings killed the API); now it is a 400, and the API lives. */
+static void
+test_deeply_nested_body_is_400(void **state)
+{
+    static const int levels[] = { 65, 250, 5000 };
+    th_stack *s = *state;
+    th_resp   r;
+
+    for (size_t k = 0; k < sizeof(levels) / sizeof(levels[0]); k++) {
+        int    n = levels[k];
+        size_t len = 40 + 2 * (size_t) n;
+        char  *body = malloc(len);
+        size_t o;
+
+        assert_non_null(body);
+        o = (size_t) snprintf(body, len, "{\"gremlin\":\"1\",\"bindings\":{\"x\":");
+        memset(body + o, '[', (size_t) n);
+        o += (size_t) n;
+        memset(body + o, ']', (size_t) n);
+        o += (size_t) n;
+        memcpy(body + o, "}}", 3);
+        assert_error(s, "POST", "/graphs/other/jobs/gremlin", body, NULL, 400,
+                     EXC_ILLEGAL, "Invalid request body: nested deeper than 64 levels");
+        free(body);
+    }
+    /* 63 levels inside the two outer objects (65 in all) is too deep too;
+     * 62 inside is accepted. */
+    {
+        char body[256];
+        int  o = snprintf(body, sizeof(body), "{\"gremlin\":\"1\",\"bindings\":{\"x\":");
+        memset(body + o, '[', 62);
+        memset(body + o + 62, ']', 62);
+        memcpy(body + o + 124, "}}", 3);
+        req(s, "POST", "/graphs/other/jobs/gremlin", body, NULL, 201, &r);
+        th_resp_fini(&r);
+    }
+    req(s, "GET", "/versions", NULL, NULL, 200, &r);
+    th_resp_fini(&r);
+}
+
 static void
 test_task_name_first_line_cut_on_utf8(void **state)
 {
@@ -1036,6 +1077,7 @@ main(void)
         cmocka_unit_test(test_bindings_must_be_object),
         cmocka_unit_test(test_bad_bodies_are_clear_4xx),
         cmocka_unit_test(test_body_over_limit_is_413),
+        cmocka_unit_test(test_deeply_nested_body_is_400),
         cmocka_unit_test(test_task_name_first_line_cut_on_utf8),
         cmocka_unit_test(test_ids_per_graph_from_one_never_reused),
         cmocka_unit_test(test_pending_cap_is_400),

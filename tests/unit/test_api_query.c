@@ -51,12 +51,31 @@ test_query_rejects_bad_escapes(void **state)
     ht_arena_free(a);
 }
 
+static void
+test_json_depth_counts_brackets_outside_strings(void **state)
+{
+    char deep[300];
+
+    (void) state;
+    assert_int_equal(api_json_depth("1", 1, 64), 0);
+    assert_int_equal(api_json_depth("{\"a\":[1,{\"b\":[]}]}", 18, 64), 4);
+    /* brackets in strings, escaped quotes included, do not count */
+    assert_int_equal(api_json_depth("{\"a\":\"[[[\\\"{{\"}", 15, 64), 1);
+    /* stops at limit + 1 */
+    memset(deep, '[', sizeof(deep));
+    assert_int_equal(api_json_depth(deep, sizeof(deep), 64), 65);
+    assert_int_equal(api_json_depth(deep, 64, 64), 64);
+    /* stray closers do not go below zero */
+    assert_int_equal(api_json_depth("]]][", 4, 64), 1);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_query_decodes_and_keeps_repeats),
         cmocka_unit_test(test_query_rejects_bad_escapes),
+        cmocka_unit_test(test_json_depth_counts_brackets_outside_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,6 +54,9 @@ usage(FILE *f)
             "  --graph GRAPH  the graph (env HUGETASK_GRAPH, default hugegraph)\n"
             "  --json         print the server's JSON instead of text\n"
             "\n"
+            "environment: HUGETASK_USER=NAME:PASSWORD sends HTTP basic credentials\n"
+            "(for an API started with --auth basic; kept out of argv on purpose)\n"
+            "\n"
             "exit status: 0 ok, 1 refused by the server, 2 usage, 3 task failed or\n"
             "cancelled, 4 server unreachable, 5 wait timed out\n");
 }
@@ -482,6 +485,10 @@ main(int argc, char **argv)
     if (strspn(c.graph, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
             strlen(c.graph) || c.graph[0] == '\0') {
         fprintf(stderr, "hugetask: invalid graph name '%s'\n", c.graph);
+        return EXIT_USAGE;
+    }
+    if (cli_http_set_user(getenv("HUGETASK_USER")) != 0) {
+        fprintf(stderr, "hugetask: HUGETASK_USER must be NAME:PASSWORD\n");
         return EXIT_USAGE;
     }
     if (a >= argc) {

@@ -138,6 +138,38 @@ dechunk(char *body, size_t len, size_t *out)
     return 0;
 }
 
+/* "Authorization: Basic ...\r\n", or "" without credentials. */
+static char auth_line[1024];
+
+int
+cli_http_set_user(const char *userpass)
+{
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t n, o;
+
+    auth_line[0] = '\0';
+    if (userpass == NULL || *userpass == '\0')
+        return 0;
+    n = strlen(userpass);
+    if (strchr(userpass, ':') == NULL || n > 600)
+        return -1;
+    o = (size_t) snprintf(auth_line, sizeof(auth_line), "Authorization: Basic ");
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned char) userpass[i] << 16;
+        if (i + 1 < n)
+            v |= (unsigned char) userpass[i + 1] << 8;
+        if (i + 2 < n)
+            v |= (unsigned char) userpass[i + 2];
+        auth_line[o++] = b64[(v >> 18) & 63];
+        auth_line[o++] = b64[(v >> 12) & 63];
+        auth_line[o++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+        auth_line[o++] = i + 2 < n ? b64[v & 63] : '=';
+    }
+    memcpy(auth_line + o, "\r\n", 3);
+    return 0;
+}
+
 int
 cli_http(const char *base, const char *method, const char *path,
          const char *body, cli_resp *out, char *errbuf, size_t errsize)
@@ -157,8 +189,8 @@ cli_http(const char *base, const char *method, const char *path,
         return -1;
     n = snprintf(head, sizeof(head),
                  "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
-                 "Accept: application/json\r\n%s%s%zu\r\n\r\n",
-                 method, path, host, port,
+                 "Accept: application/json\r\n%s%s%s%zu\r\n\r\n",
+                 method, path, host, port, auth_line,
                  body ? "Content-Type: application/json\r\n" : "",
                  "Content-Length: ", body ? strlen(body) : (size_t) 0);
     if (n < 0 || (size_t) n >= sizeof(head) || write_all(fd, head, (size_t) n) != 0 ||

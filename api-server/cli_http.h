@@ -19,6 +19,9 @@ typedef struct cli_resp {
  * optional JSON body.  0 on a complete reply (any status), -1 with a
  * message in errbuf when the server could not be reached or spoke
  * something other than HTTP. */
+/* Credentials for every later request: "name:password" (HTTP basic), or
+ * NULL/"" for none.  -1 when there is no colon or it is too long. */
+int  cli_http_set_user(const char *userpass);
 int  cli_http(const char *base, const char *method, const char *path,
               const char *body, cli_resp *out, char *errbuf, size_t errsize);
 void cli_resp_fini(cli_resp *r);

@@ -443,7 +443,7 @@ scrape(th_stack *s, const char *user, const char *pass)
 /* Tests of the auth group that got to their end: when all did, the
  * teardown marks the stack passed (no log dump). */
 static int auth_passed;
-#define AUTH_TESTS 9
+#define AUTH_TESTS 10
 
 static char *const auth_api_args[] = {
     "--graphs", "hugegraph,other", "--auth", "basic", "--log-level", "debug", NULL,
@@ -769,6 +769,47 @@ test_auth_survives_malformed_headers(void **state)
     auth_passed++;
 }
 
+/* Runs the hugetask CLI with HUGETASK_USER=userpass (NULL: unset); returns
+ * its exit status. */
+static int
+run_cli(th_stack *s, const char *userpass, const char *out_path)
+{
+    char  url[64];
+    int   status = 0;
+    pid_t pid;
+
+    (void) snprintf(url, sizeof(url), "http://127.0.0.1:%d", s->http_port);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char *argv[] = { (char *) HT_CLI_BIN, "--url", url, "tasks", "list", NULL };
+        int   fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(127);
+        if (userpass != NULL ? setenv("HUGETASK_USER", userpass, 1) != 0
+                             : unsetenv("HUGETASK_USER") != 0)
+            _exit(127);
+        execv(HT_CLI_BIN, argv);
+        _exit(127);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_cli_sends_credentials(void **state)
+{
+    th_stack *s = *state;
+    char      out[4200];
+
+    (void) snprintf(out, sizeof(out), "%s/cli.log", s->tmpdir);
+    assert_int_equal(run_cli(s, "alice:s3cret pass", out), 0);
+    assert_int_equal(run_cli(s, NULL, out), 1);          /* 401: refused */
+    assert_int_equal(run_cli(s, "alice:wrong", out), 1);
+    assert_int_equal(run_cli(s, "no-colon", out), 2);     /* usage */
+    auth_passed++;
+}
+
 static void
 test_user_command_adds_lists_deletes(void **state)
 {
@@ -1014,6 +1055,7 @@ main(void)
         cmocka_unit_test(test_auth_checks_the_password),
         cmocka_unit_test(test_auth_survives_malformed_headers),
         cmocka_unit_test(test_user_command_adds_lists_deletes),
+        cmocka_unit_test(test_cli_sends_credentials),
         cmocka_unit_test(test_request_ids_echoed_or_replaced),
     };
     const struct CMUnitTest health_tests[] = {

@@ -44,19 +44,28 @@ worker_pid=""
 tail_pid=""
 stopping=0
 
+# A second stack on the same port would share (and at its exit stop) the
+# first one's PostgreSQL: refuse before touching anything, the build
+# included.  The private cluster's port may be taken only by that cluster
+# itself (left running by a run that was killed).
+ports=("$port" "$pub_port" "$metrics_port")
+if [ -z "${DATABASE_URL:-}" ]; then
+    own_pid=$(head -n 1 "$var/pg-$port/postmaster.pid" 2>/dev/null || true)
+    if ! { [ -n "$own_pid" ] && kill -0 "$own_pid" 2>/dev/null; }; then
+        ports+=("$pg_port")
+    fi
+fi
+for p in "${ports[@]}"; do
+    ht_port_free "$p" ||
+        ht_die "port $p is in use: is a stack with HUGETASK_PORT=$port already running? Stop it first, or pick another HUGETASK_PORT"
+done
+
 if [ -z "${HT_SKIP_BUILD:-}" ]; then
     ht_install_deps
     ht_build "$build" || ht_die "build failed"
 fi
 [ -x "$api_bin" ] || ht_die "$api_bin is missing"
 [ -x "$worker_bin" ] || ht_die "$worker_bin is missing"
-
-# A second stack on the same port would share (and at its exit stop) the
-# first one's PostgreSQL: refuse before touching anything.
-for p in "$port" "$pub_port" "$metrics_port"; do
-    ht_port_free "$p" ||
-        ht_die "port $p is in use: is a stack with HUGETASK_PORT=$port already running? Stop it first, or pick another HUGETASK_PORT"
-done
 
 mkdir -p "$logs" || ht_die "could not create $logs"
 api_log=$logs/api.log

@@ -94,7 +94,8 @@ wk_batch_fill(wk_batch *b, const char *const *graphs, int n_graphs,
                              &b->claims, &n, err);
     took = ht_now_mono_ms() - t0;
     if (rc == HT_OK && (took >= SLOW_CLAIM_MS || n == max) &&
-        wk_claim_gate_analyze_turn(b->gate, &b->analyzed_ms, t0, ANALYZE_EVERY_MS)) {
+        wk_claim_gate_turn(b->gate, WK_TURN_ANALYZE, &b->analyze_due, t0,
+                           ANALYZE_EVERY_MS, NULL)) {
         ht_err aerr;
         if (ht_store_task_analyze(b->db, &aerr) == HT_OK)
             HT_LOG_INFO("db.analyzed", "claim_ms=%" PRId64 " claimed=%d", took, n);

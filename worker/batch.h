@@ -41,7 +41,7 @@ typedef struct wk_batch {
     ht_attempt    done[WK_BATCH_MAX];
     size_t        n_done;
     int64_t       first_done_ms;
-    int64_t       analyzed_ms;  /* last ANALYZE, when the gate has no shared memory */
+    int64_t       analyze_due;  /* next ANALYZE, when the gate has no shared memory */
 } wk_batch;
 
 void wk_batch_init(wk_batch *b, const ht_cfg *cfg, ht_db *db,

@@ -142,7 +142,7 @@ wk_child_main(const ht_cfg *cfg, int slot, wk_claim_gate *gate)
                           (getpid() % 7) * (cfg->lease_ms / 20 + 1);
         }
         if (wk_batch_waiting(&batch) == 0)
-            wk_retention_tick(cfg, ctrl); /* between jobs, nothing claimed waits */
+            wk_retention_tick(cfg, ctrl, gate); /* between jobs, nothing claimed waits */
         rc = wk_batch_fill(&batch, (const char *const *) graphs, n_graphs, server, &err);
         if (rc != HT_OK) {
             /* Nothing to claim (or no database): write what is buffered,

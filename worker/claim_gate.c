@@ -11,13 +11,14 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 /* How long a process waits for the gate before claiming without it. */
 #define GATE_WAIT_MS 50
 
 struct wk_claim_gate {
     pthread_mutex_t  mu;
-    _Atomic int64_t  analyzed_ms;   /* last ANALYZE by any process, mono ms */
+    _Atomic int64_t  due[WK_TURN_COUNT]; /* next turn of each kind, mono ms */
 };
 
 wk_claim_gate *
@@ -42,7 +43,8 @@ wk_claim_gate_new(void)
         return NULL;
     }
     (void) pthread_mutexattr_destroy(&attr);
-    atomic_init(&g->analyzed_ms, 0);
+    for (int k = 0; k < WK_TURN_COUNT; k++)
+        atomic_init(&g->due[k], 0);
     return g;
 }
 
@@ -86,20 +88,27 @@ wk_claim_gate_leave(wk_claim_gate *g)
 }
 
 int
-wk_claim_gate_analyze_turn(wk_claim_gate *g, int64_t *last_ms, int64_t now_ms,
-                           int64_t every_ms)
+wk_claim_gate_turn(wk_claim_gate *g, wk_turn which, int64_t *local_due,
+                   int64_t now_ms, int64_t every_ms, int64_t *next_ms)
 {
-    int64_t seen;
+    int64_t due;
 
+    HT_ASSERT(which >= 0 && which < WK_TURN_COUNT);
     if (g == NULL) {
-        if (*last_ms != 0 && now_ms - *last_ms < every_ms)
+        if (now_ms < *local_due) {
+            if (next_ms != NULL)
+                *next_ms = *local_due;
             return 0;
-        *last_ms = now_ms;
+        }
+        *local_due = now_ms + every_ms;
         return 1;
     }
-    seen = atomic_load(&g->analyzed_ms);
-    if (seen != 0 && now_ms - seen < every_ms)
-        return 0;
-    /* Of the processes that saw the same old time, one wins the swap. */
-    return atomic_compare_exchange_strong(&g->analyzed_ms, &seen, now_ms);
+    due = atomic_load(&g->due[which]);
+    /* Of the processes that saw the same due time, one wins the swap. */
+    if (due <= now_ms &&
+        atomic_compare_exchange_strong(&g->due[which], &due, now_ms + every_ms))
+        return 1;
+    if (next_ms != NULL)
+        *next_ms = atomic_load(&g->due[which]);
+    return 0;
 }

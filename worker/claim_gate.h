@@ -9,6 +9,10 @@
  * It is only an optimisation: a process that cannot get the gate within a
  * short wait (its holder stopped with SIGSTOP, say) claims anyway, and a
  * holder that dies leaves the mutex to the next process (robust mutex).
+ *
+ * The same shared memory holds the daemon's turns: work that one process
+ * of the daemon does per interval (ANALYZE after a burst, a retention
+ * pass), taken by whichever process gets there first.
  */
 #ifndef WK_CLAIM_GATE_H
 #define WK_CLAIM_GATE_H
@@ -27,12 +31,16 @@ void           wk_claim_gate_free(wk_claim_gate *g);
 int  wk_claim_gate_enter(wk_claim_gate *g);
 void wk_claim_gate_leave(wk_claim_gate *g);
 
-/* Returns 1 when the caller should run the daemon's next ANALYZE (the last
- * one, by any of its processes, is every_ms old or there was none) and
- * records now_ms as its time; 0 otherwise.  Without shared memory (g NULL)
- * *last_ms keeps the time per process instead.  CLOCK_MONOTONIC is shared
- * by the processes of one host, so the times compare. */
-int wk_claim_gate_analyze_turn(wk_claim_gate *g, int64_t *last_ms,
-                               int64_t now_ms, int64_t every_ms);
+/* Work one process of the daemon does per interval, whichever comes first. */
+typedef enum { WK_TURN_ANALYZE, WK_TURN_RETENTION, WK_TURN_COUNT } wk_turn;
+
+/* Returns 1 when the caller takes the daemon's turn of this kind (it is
+ * due: the last one was taken every_ms ago, or none was) and makes the
+ * next one due every_ms from now_ms; 0 otherwise, with *next_ms (if not
+ * NULL) the time the next one is due.  Without shared memory (g NULL) the
+ * turn is per process and *local_due keeps its due time.  Times are
+ * CLOCK_MONOTONIC ms, one clock for every process of a host. */
+int wk_claim_gate_turn(wk_claim_gate *g, wk_turn which, int64_t *local_due,
+                       int64_t now_ms, int64_t every_ms, int64_t *next_ms);
 
 #endif

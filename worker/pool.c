@@ -209,8 +209,6 @@ wk_pool_run(const ht_cfg *cfg)
     gate = wk_claim_gate_new();
     if (wk_metrics_init() != 0)
         HT_LOG_WARN("metrics.shm_failed", "errno=%d counters=off", errno);
-    if (cfg->retention_s > 0 && wk_retention_init() != 0)
-        HT_LOG_WARN("retention.shm_failed", "errno=%d turns=per_process", errno);
     if (cfg->metrics_listen[0] != '\0') {
         ht_err err;
         char   q[256];
@@ -309,6 +307,5 @@ cleanup:
     free(slots);
     wk_claim_gate_free(gate);
     wk_metrics_fini();
-    wk_retention_fini();
     return rc;
 }

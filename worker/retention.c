@@ -12,8 +12,6 @@
 #include "worker/retention.h"
 
 #include <inttypes.h>
-#include <stdatomic.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -34,47 +32,18 @@ typedef struct pass {
 } pass;
 
 static pass st;
-/* The daemon's next pass, monotonic ms (CLOCK_MONOTONIC is one clock for
- * every process of a host); NULL without shared memory. */
-static _Atomic int64_t *turn;
-
-int
-wk_retention_init(void)
-{
-    void *p;
-
-    if (turn != NULL)
-        return 0;
-    p = mmap(NULL, sizeof(*turn), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-             -1, 0);
-    if (p == MAP_FAILED)
-        return -1;
-    turn = p;
-    atomic_init(turn, 0);
-    return 0;
-}
-
-void
-wk_retention_fini(void)
-{
-    if (turn != NULL)
-        (void) munmap((void *) turn, sizeof(*turn));
-    turn = NULL;
-}
+/* The daemon's next pass when the gate has no shared memory. */
+static int64_t local_due;
 
 /* 1 when this process takes the daemon's turn due now; else 0 and
  * st.next_ms is the next turn's time. */
 static int
-take_turn(int64_t now, int64_t every_ms)
+take_turn(wk_claim_gate *gate, int64_t now, int64_t every_ms)
 {
-    int64_t t;
+    int64_t t = 0;
 
-    if (turn == NULL)
+    if (wk_claim_gate_turn(gate, WK_TURN_RETENTION, &local_due, now, every_ms, &t))
         return 1;
-    t = atomic_load(turn);
-    if (t <= now && atomic_compare_exchange_strong(turn, &t, now + every_ms))
-        return 1;
-    t = atomic_load(turn);
     st.next_ms = t > now ? t : now + WK_RETENTION_PAUSE_MS;
     return 0;
 }
@@ -97,7 +66,7 @@ end_pass(ht_db *db, int64_t now, int64_t every_ms, int failed)
 }
 
 void
-wk_retention_tick(const ht_cfg *cfg, ht_db *db)
+wk_retention_tick(const ht_cfg *cfg, ht_db *db, wk_claim_gate *gate)
 {
     int64_t now, t0, n = 0, every_ms;
     ht_err  err;
@@ -117,7 +86,7 @@ wk_retention_tick(const ht_cfg *cfg, ht_db *db)
         return;
     if (!st.active) {
         int got = 0;
-        if (!take_turn(now, every_ms))
+        if (!take_turn(gate, now, every_ms))
             return;
         if (ht_store_task_retention_lock(db, &got, &err) != HT_OK) {
             HT_LOG_DEBUG("retention.lock_failed", "detail=\"%s\"", err.detail);

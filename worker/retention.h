@@ -25,20 +25,18 @@
 
 #include "common/cfg.h"
 #include "common/db.h"
+#include "worker/claim_gate.h"
 
 /* Pause between two batches of one pass. */
 #define WK_RETENTION_PAUSE_MS 50
 
-/* Maps the shared turn; call in the supervisor before the first fork.
- * 0, or -1 when mmap failed (every process then keeps its own turn, and
- * only the lock keeps passes apart). */
-int  wk_retention_init(void);
-void wk_retention_fini(void);
-
 /* Runs the next retention step if one is due (at most one batch); cheap
  * (a clock read) when none is.  Call between jobs, on the process's control
- * connection.  Does nothing unless cfg->retention_s > 0. */
-void wk_retention_tick(const ht_cfg *cfg, ht_db *db);
+ * connection.  One process of the daemon takes each interval's turn
+ * through gate (WK_TURN_RETENTION; per process when gate is NULL, and the
+ * fleet lock keeps passes apart anyway).  Does nothing unless
+ * cfg->retention_s > 0. */
+void wk_retention_tick(const ht_cfg *cfg, ht_db *db, wk_claim_gate *gate);
 
 /* How long an idle process may sleep before its next retention step is
  * due: idle_ms, or less while a pass is under way. */
